@@ -64,9 +64,7 @@ fn step(name: &str, mut cmd: Command) -> Result<(), String> {
 fn ci() -> Result<(), String> {
     let started = Instant::now();
     let mut setup = Command::new("bash");
-    setup
-        .current_dir(workspace_root())
-        .arg("scripts/setup.sh");
+    setup.current_dir(workspace_root()).arg("scripts/setup.sh");
     step("setup", setup)?;
 
     let mut fmt = cargo();
