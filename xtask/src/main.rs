@@ -86,6 +86,9 @@ fn ci() -> Result<(), String> {
 
     let mut test = cargo();
     test.args(["test", "--workspace"]);
+    // The emulator is checked against the official HubSpot Python SDK from the setup venv.
+    let python = workspace_root().join("target/py-venv/bin/python");
+    test.env("HUBSPOT_SDK_PYTHON", &python);
     step("tests", test)?;
 
     eprintln!(

@@ -1,0 +1,6 @@
+//! Helpers shared by auth-core's integration tests.
+
+// Each test crate that declares `mod support;` uses a different subset of the helpers.
+#![allow(dead_code)]
+
+pub(crate) mod webdriver;
