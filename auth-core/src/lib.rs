@@ -41,12 +41,12 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 
-pub use connstr::Secret;
 pub use authenticator::{
     Authenticator, AuthenticatorBuilder, DEFAULT_BROWSER_TIMEOUT, DEFAULT_LOCK_TIMEOUT,
     DEFAULT_REFRESH_JITTER, DEFAULT_REFRESH_MARGIN, Grant, TokenStatus, authenticator_for,
     authorization_url, parse_verifier, store_for,
 };
+pub use connstr::Secret;
 pub use error::{Error, Result};
 
 /// A boxed future, as the object-safe trait methods return.

@@ -109,9 +109,11 @@ fn cli_prints_one_json_line_within_a_second_and_stops_on_sigterm() {
 #[test]
 fn python_sdk_pages_through_events() {
     // The official SDK lives in the venv scripts/setup.sh creates (or HUBSPOT_SDK_PYTHON).
-    let python = std::env::var("HUBSPOT_SDK_PYTHON").map(PathBuf::from).unwrap_or_else(|_| {
-        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/py-venv/bin/python")
-    });
+    let python = std::env::var("HUBSPOT_SDK_PYTHON")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| {
+            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/py-venv/bin/python")
+        });
     assert!(
         python.exists(),
         "{} is missing: run scripts/setup.sh to create the venv with hubspot-api-client",
