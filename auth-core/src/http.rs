@@ -206,3 +206,42 @@ pub fn transport_error(url: &reqwest::Url, error: reqwest::Error) -> Error {
         message,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ssl_server_cert_that_is_not_pem_names_the_property() {
+        let settings = HttpSettings {
+            ssl_server_cert: Some(
+                "-----BEGIN CERTIFICATE-----\nnot base64\n-----END CERTIFICATE-----".into(),
+            ),
+            ..HttpSettings::default()
+        };
+        let err = client(&settings).unwrap_err();
+        assert!(err.to_string().contains("SSLServerCert"), "{err}");
+        let missing = HttpSettings {
+            ssl_server_cert: Some("/nonexistent/cert.pem".into()),
+            ..HttpSettings::default()
+        };
+        assert!(
+            client(&missing)
+                .unwrap_err()
+                .to_string()
+                .contains("/nonexistent/cert.pem")
+        );
+    }
+
+    #[test]
+    fn proxy_credentials_never_appear_in_debug_or_the_cache_key() {
+        let settings = HttpSettings {
+            proxy: Some(("proxy.example".into(), 8080)),
+            proxy_credentials: Some(("me".into(), Secret::new("CANARY-PROXY"))),
+            ..HttpSettings::default()
+        };
+        assert!(!format!("{settings:?}").contains("CANARY"));
+        assert!(!settings.cache_key().contains("CANARY"));
+        client(&settings).unwrap();
+    }
+}

@@ -114,9 +114,67 @@ fn fuzz(seconds: &str) -> Result<(), String> {
     step("fuzz connstr parser", cmd)
 }
 
+/// The benchmark programs: (package, example). Each prints one JSON object on stdout and a
+/// human table on stderr; `--quick` shrinks the workload for CI.
+const BENCHES: &[(&str, &str)] = &[("token-store", "bench")];
+
 fn bench(quick: bool) -> Result<(), String> {
-    let out_dir = workspace_root().join("target").join("bench");
+    let root = workspace_root();
+    let out_dir = root.join("target").join("bench");
     std::fs::create_dir_all(&out_dir).map_err(|e| format!("cannot create {out_dir:?}: {e}"))?;
-    let _ = quick;
-    Err("no benchmarks are registered yet".to_owned())
+    // A lighter release profile would still rebuild everything; benchmarks need optimised code,
+    // and only the benchmark crates (never DataFusion) are built here.
+    let mut results = Vec::new();
+    for (package, example) in BENCHES {
+        let mut cmd = cargo();
+        cmd.args([
+            "run",
+            "--release",
+            "--quiet",
+            "-p",
+            package,
+            "--example",
+            example,
+        ]);
+        if quick {
+            cmd.args(["--", "--quick"]);
+        }
+        eprintln!("\n==> bench {package}/{example}");
+        let started = Instant::now();
+        let output = cmd
+            .stderr(std::process::Stdio::inherit())
+            .output()
+            .map_err(|e| format!("cannot run the {package} benchmark: {e}"))?;
+        if !output.status.success() {
+            return Err(format!(
+                "benchmark {package}/{example} failed ({})",
+                output.status
+            ));
+        }
+        let text = String::from_utf8_lossy(&output.stdout);
+        let value: serde_json::Value = serde_json::from_str(text.trim())
+            .map_err(|e| format!("benchmark {package}/{example} printed no JSON object: {e}"))?;
+        eprintln!(
+            "<== bench {package}/{example}: {:.1}s",
+            started.elapsed().as_secs_f64()
+        );
+        results.push(serde_json::json!({"package": package, "example": example, "result": value}));
+    }
+    let stamp = std::time::UNIX_EPOCH
+        .elapsed()
+        .map(|d| d.as_secs())
+        .unwrap_or_default();
+    let path = out_dir.join(format!("bench-{stamp}.json"));
+    let report = serde_json::json!({"quick": quick, "benches": results});
+    std::fs::write(
+        &path,
+        serde_json::to_string_pretty(&report).unwrap_or_default(),
+    )
+    .map_err(|e| format!("cannot write {path:?}: {e}"))?;
+    println!(
+        "{}",
+        serde_json::to_string_pretty(&report).unwrap_or_default()
+    );
+    eprintln!("\nxtask bench: results written to {}", path.display());
+    Ok(())
 }
