@@ -410,6 +410,22 @@ impl Authenticator {
         self.status().await
     }
 
+    /// Runs the first-time flow (desktop browser or password grant) and returns the tokens
+    /// without storing them (the `GetOAuthAccessToken` procedure in APP mode).
+    pub async fn obtain_new_tokens(&self) -> Result<TokenSet> {
+        self.initial_grant().await
+    }
+
+    /// The token endpoint client (code exchange, refresh) of this configuration.
+    pub fn token_client(&self) -> &TokenClient {
+        &self.tokens
+    }
+
+    /// The scopes this configuration requests.
+    pub fn scopes(&self) -> &[String] {
+        &self.scopes
+    }
+
     /// What is stored, without secrets.
     pub async fn status(&self) -> Result<TokenStatus> {
         let record = self.load_store()?;

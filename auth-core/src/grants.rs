@@ -48,6 +48,11 @@ impl TokenClient {
         &self.provider
     }
 
+    /// The OAuth app's credentials.
+    pub fn client(&self) -> &ClientCredentials {
+        &self.client
+    }
+
     /// Exchanges an authorization code (never retried: codes are single-use).
     pub async fn exchange_code(
         &self,

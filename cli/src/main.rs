@@ -4,6 +4,9 @@ use std::io::Write;
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
+
+mod auth;
+mod data;
 use connstr::validate::{self, Origin};
 use connstr::{ConnectionString, Source, profiles, registry};
 
@@ -26,6 +29,9 @@ enum Command {
     Acton(SourceArgs),
     /// HubDB commands.
     Hubdb(SourceArgs),
+    /// Serve the HubSpot and Act-On emulators on loopback until SIGINT/SIGTERM; prints one
+    /// JSON line with their URLs and credentials once ready.
+    Emulator(emulator::cli::EmulatorArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -71,7 +77,7 @@ struct ConnectionArgs {
 }
 
 #[derive(Debug, Subcommand)]
-enum SourceCommand {
+pub(crate) enum SourceCommand {
     /// Validate the connection properties and print them resolved, secrets masked.
     Check {
         /// Print JSON instead of a table.
@@ -80,16 +86,72 @@ enum SourceCommand {
     },
     /// List every connection property this source accepts.
     Properties,
+    /// Run the configured authentication flow now and store the tokens (browser, verifier
+    /// exchange or password grant).
+    Login,
+    /// Show the stored token's state: location, scope, expiry (secrets masked).
+    Status,
+    /// Delete the stored tokens (and revoke the refresh token where the provider allows it).
+    Logout,
+    /// Print a currently valid access token, refreshing it if needed (for scripts).
+    Token,
+    /// List the tables and views.
+    Tables {
+        /// Output format: table, json or csv.
+        #[arg(long, default_value = "table")]
+        format: String,
+    },
+    /// Show the columns of a table or view.
+    Describe {
+        /// The table or view.
+        table: String,
+        /// Output format: table, json or csv.
+        #[arg(long, default_value = "table")]
+        format: String,
+    },
+    /// Read a table's rows (page by page).
+    Read {
+        /// The table or view.
+        table: String,
+        /// At most this many rows.
+        #[arg(long)]
+        limit: Option<u64>,
+        /// Output format: table, json or csv.
+        #[arg(long, default_value = "table")]
+        format: String,
+    },
+    /// Run a stored procedure: `exec "EXEC GetOAuthAuthorizationURL CallbackUrl='...'"`.
+    Exec {
+        /// The EXEC statement.
+        statement: String,
+        /// Output format: table, json or csv.
+        #[arg(long, default_value = "table")]
+        format: String,
+    },
+    /// List the stored procedures.
+    Procedures {
+        /// Output format: table, json or csv.
+        #[arg(long, default_value = "table")]
+        format: String,
+    },
+    /// Show a stored procedure's inputs and result columns.
+    DescribeProcedure {
+        /// The procedure.
+        name: String,
+        /// Output format: table, json or csv.
+        #[arg(long, default_value = "table")]
+        format: String,
+    },
 }
 
 /// A failure with the exit code it maps to; the message is already safe to print.
-struct Failure {
+pub(crate) struct Failure {
     code: u8,
     message: String,
 }
 
 impl Failure {
-    fn new(code: u8, message: impl Into<String>) -> Self {
+    pub(crate) fn new(code: u8, message: impl Into<String>) -> Self {
         Self {
             code,
             message: message.into(),
@@ -105,6 +167,7 @@ fn main() -> ExitCode {
         } => parse(&string, mask),
         Command::Acton(args) => run_source(Source::ActOn, args),
         Command::Hubdb(args) => run_source(Source::HubDb, args),
+        Command::Emulator(args) => run_emulator(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -115,7 +178,17 @@ fn main() -> ExitCode {
     }
 }
 
-fn print_stdout(text: &str) -> Result<(), Failure> {
+fn run_emulator(args: emulator::cli::EmulatorArgs) -> Result<(), Failure> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Failure::new(1, format!("cannot start the async runtime: {e}")))?;
+    runtime
+        .block_on(emulator::cli::run(args))
+        .map_err(|e| Failure::new(1, e.to_string()))
+}
+
+pub(crate) fn print_stdout(text: &str) -> Result<(), Failure> {
     let mut out = std::io::stdout().lock();
     writeln!(out, "{text}")
         .and_then(|()| out.flush())
@@ -170,6 +243,22 @@ fn run_source(source: Source, args: SourceArgs) -> Result<(), Failure> {
         SourceCommand::Properties => {
             print_stdout(&properties_table(source))?;
             Ok(())
+        }
+        SourceCommand::Login
+        | SourceCommand::Status
+        | SourceCommand::Logout
+        | SourceCommand::Token => {
+            let cs = connection_for(source, &args.connection)?;
+            auth::run(source, &cs, &args.command)
+        }
+        SourceCommand::Tables { .. }
+        | SourceCommand::Describe { .. }
+        | SourceCommand::Read { .. }
+        | SourceCommand::Exec { .. }
+        | SourceCommand::Procedures { .. }
+        | SourceCommand::DescribeProcedure { .. } => {
+            let cs = connection_for(source, &args.connection)?;
+            data::run(source, &cs, &args.command)
         }
         SourceCommand::Check { json } => {
             let cs = connection_for(source, &args.connection)?;

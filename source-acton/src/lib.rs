@@ -1,86 +1,536 @@
-//! The Act-On source.
+//! Act-On as a [`source_core::DataSource`]: read-only views over the Act-On v1 REST API
+//! (`{base}/api/1/...`) and one view per contact list, scanned as Arrow batches with
+//! pushdown, paced at Act-On's 5 requests per second.
 //!
-//! This crate currently provides Act-On's OAuth provider definition and the token provider for
-//! a validated [`ActOnConfig`]; the views and list tables over the Act-On v1 REST API come with
-//! the Act-On source issue.
-//!
-//! # Embedded OAuth app
-//! CData ships an embedded app for desktop use. A distributor of this toolkit can do the same by
-//! building with `CONNECTOR_ACTON_CLIENT_ID` and `CONNECTOR_ACTON_CLIENT_SECRET` set in the
-//! environment: they become the default when `OAuthClientId` is absent. Open-source builds
-//! have none, so every flow needs a custom app.
-//!
-//! ```
-//! let cs: connstr::ConnectionString = "APIBaseURL=http://127.0.0.1:9;OAuthClientId=c".parse()?;
+//! # Connecting
+//! ```no_run
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! use futures::TryStreamExt;
+//! use source_core::{DataSource, Filter, Op, ScanRequest};
+//! let cs: connstr::ConnectionString = "AuthScheme=OAuthPassword;User=me@example.com;Password=...;\
+//!     OAuthClientId=...;OAuthClientSecret=...;InitiateOAuth=GETANDREFRESH".parse()?;
 //! let config = connstr::validate::acton(&cs)?;
-//! let provider = source_acton::provider(&config);
-//! assert_eq!(provider.token_url.as_str(), "http://127.0.0.1:9/token");
-//! assert_eq!(provider.default_scopes, vec!["PRODUCTION"]);
-//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! let source = source_acton::ActOnSource::connect(&config, source_acton::token_provider(&config)?)?;
+//! let request = ScanRequest::all()
+//!     .project(["Id", "Title"])
+//!     .filter(Filter::new("Type", Op::Eq, "SENT"));
+//! let batches: Vec<_> = source.scan("Messages", request).await?.try_collect().await?;
+//! # let _ = batches; Ok(()) }
 //! ```
+//! Authentication is auth-core's over [`provider`]: `AuthScheme=OAuth` (authorization code,
+//! browser or verifier) or `AuthScheme=OAuthPassword` (password grant), then refresh. Act-On's
+//! refresh tokens are single-use and a new grant ends the previous one, so auth-core persists
+//! every new pair before using it and refreshes under the token store's lock: processes
+//! sharing `OAuthSettingsLocation` refresh once, never reuse a refresh token, and avoid the
+//! 5-grants-per-hour limit.
+//!
+//! # Views
+//! Every relation is a read-only VIEW (writes are not implemented; see below). Names match
+//! exactly first, then ignoring case.
+//!
+//! | view | endpoint | pushed filters (`=`, `IN`) | required |
+//! |---|---|---|---|
+//! | `Account` | `GET /account` | – | – |
+//! | `ContactList` | `GET /list?listingtype=` | `ListingType` (CONTACT_LIST, SEED_LIST, SUPPRESSION_LIST, SEGMENT_LIST, EXTERNAL_LIST; all five when absent) | – |
+//! | `DrilldownReports` | `GET /message/{MessageId}/report/{DrilldownType}` | `MessageId`, `DrilldownType` (SENT, SUPPRESSED, OPENED, CLICKED, BOUNCED, OPT_OUT, SPAM) | both |
+//! | `Hardbounce` | `GET /list/hardbounce` | – | – |
+//! | `Images` | `GET /image` | `FolderName` (`folderName`, one call per value); `Id` (applied by the connector: the API lists by folder only) | – |
+//! | `Media` | `GET /media` | as `Images` | – |
+//! | `Messages` | `GET /message?type=` | `Type` (SENT, DRAFT, TEMPLATE, TRIGGERED, FAILED, SCHEDULED; all six when absent) | – |
+//! | `Programs` | `GET /program?type=` | `Type` (TRACK, EVENT, LIST_MAINT; all three when absent) | – |
+//! | `Reports` | `GET /message/{MessageId}/report` | `MessageId` | `MessageId` |
+//! | `ReportsByPeriod` | `GET /message/report?period=` | `Period` (`YYMM`) | `Period` |
+//! | `Spamcomplaint` | `GET /list/spamcomplaint` | – | – |
+//! | `SubscriptionOptOuts` | `GET /list/optout` | – | – |
+//! | `Users` | `GET /account/senders` | – | – |
+//! | `List_<Name>` | `GET /list/{id}` | `__modified_date`, `__created_date` with `<` `<=` `>` `>=` `=` (Loose) | – |
+//!
+//! A query on `Reports`, `DrilldownReports` or `ReportsByPeriod` without its required filter
+//! fails with [`Error::MissingFilter`], naming the column and its allowed values; a value
+//! outside an enumerated set fails with [`Error::InvalidFilterValue`]. Pseudo columns (`Type`,
+//! `MessageId`, `DrilldownType`, `Period`, `ListingType`) carry the value that selected each
+//! row, so a caller re-checking a filter keeps the row. Column names and types of `Messages`,
+//! `Images` and `Programs` follow CData's documentation (25.0 / 24.0); the other views'
+//! columns are ours, named after the API's fields (see each column's description and
+//! `native_type`, CData's type names).
+//!
+//! # Contact lists
+//! Lists come from `GET /api/1/list?listingtype=CONTACT_LIST`. Each becomes the view
+//! `List_<Name>` ([`list_view_name`]: every character other than an ASCII letter, digit or
+//! `_` becomes `_`). When two lists map to the same name (ignoring case), the list with the
+//! lower id keeps it and the others get `_<id>` appended (`List_My_List_l_0002`). The columns
+//! are the list's headers (read from a one-record page, `count=1`), all Utf8 because the API
+//! reports no types, then `__created_date` and `__modified_date` (Timestamp, from
+//! `datequalifiers=true`, requested only when projected). Empty cells read as NULL.
+//! Projection becomes `fields` (`;`-separated header names). Date filters become
+//! `modafter`/`modbefore`/`createdafter`/`createdbefore` (Unix ms), sent as exclusive bounds
+//! (`>= v` → `…after=v-1`); they are declared Loose because the API's bound semantics are
+//! UNVERIFIED, so the caller re-checks them.
+//!
+//! CData's `List_<Name>_Score` views are not offered: the v1 API returns scores only per
+//! record (`/list/{id}/record/{rid}/facts`), one request per contact (a 100,000-record list
+//! would take 5.5 hours at 5 requests per second). Segments (`Segment_<Name>`) are not offered.
+//!
+//! # Paging and pacing
+//! Pages hold 1,000 rows (the API maximum; `Pagesize` is honoured and capped). The first page
+//! gives `totalCount`; the remaining pages are requested concurrently
+//! ([`ActOnOptions::concurrency`], default 8) and emitted in order, so memory holds at most
+//! that many pages whatever the list size. Every request of the process to one base URL and
+//! account goes through one [`pacer::Pacer`] (5 requests per second by default; see its docs
+//! for why it never exceeds the limit). 429 pauses the account until `Retry-After`; 429,
+//! 5xx and network errors are retried with bounded backoff; a 401 refreshes the token once.
+//! `MaxRows` caps every scan; `Timeout` bounds each request and its retries.
+//!
+//! # Writes
+//! Not implemented: every view is read-only and `insert`/`update`/`delete` return
+//! [`source_core::Error::Unsupported`]. The API has list upsert and record delete, and
+//! CData exposes `List_<Name>` as a table; they are left for a later issue.
 #![forbid(unsafe_code)]
 
-use auth_core::provider::{ClientAuth, Provider};
-use auth_core::{Grant, SharedTokenProvider};
+mod client;
+mod decode;
+mod error;
+pub mod pacer;
+mod provider;
+mod pushdown;
+mod scan;
+mod views;
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, PoisonError};
+
+use auth_core::SharedTokenProvider;
 use connstr::validate::{ActOnAuthScheme, ActOnConfig};
+use futures::{StreamExt, TryStreamExt};
+use serde_json::Value as J;
+use source_core::{
+    BoxFuture, DataSource, Filter, FilterSupport, RecordBatchStream, ScanRequest, TableInfo,
+};
 
-/// The embedded app's client id, when this build has one.
-pub const EMBEDDED_CLIENT_ID: Option<&str> = option_env!("CONNECTOR_ACTON_CLIENT_ID");
-/// The embedded app's client secret, when this build has one.
-pub const EMBEDDED_CLIENT_SECRET: Option<&str> = option_env!("CONNECTOR_ACTON_CLIENT_SECRET");
+pub use error::Error;
+pub use provider::{
+    EMBEDDED_CLIENT_ID, EMBEDDED_CLIENT_SECRET, authenticator, grant, provider, token_provider,
+    with_embedded_app,
+};
+pub use views::{
+    CREATED_DATE, DRILLDOWN_TYPES, LIST_PREFIX, LISTING_TYPES, MESSAGE_TYPES, MODIFIED_DATE,
+    PROGRAM_TYPES, list_view_name,
+};
 
-/// Act-On's OAuth provider definition for a configuration (Region / APIBaseURL / endpoint
-/// overrides already resolved by `connstr`).
-pub fn provider(config: &ActOnConfig) -> Provider {
-    let common = &config.common;
-    Provider {
-        name: "Act-On".to_owned(),
-        source: "Act-On".to_owned(),
-        authorization_url: common.oauth_authorization_url.clone(),
-        token_url: common.oauth_access_token_url.clone(),
-        client_auth: ClientAuth::RequestBody,
-        default_scopes: vec!["PRODUCTION".to_owned()],
-        pkce: true,
-        // "Each refresh token can only be used once" (Act-On OAuth overview).
-        single_use_refresh_tokens: true,
-        redirect_uri_on_refresh: false,
-        default_expires_in: Some(3600),
-        grant_rate_limit_advice: "Act-On allows 5 password or code grants per hour per user; wait before trying again (refreshes are not limited this way)",
-        refresh_token_revocation_url: None,
+use client::{Call, Client};
+use pacer::Pacer;
+use views::{Kind, ListEntry, Relation};
+
+/// The most rows a `/api/1` page returns (`count` ≤ 1000).
+pub const MAX_PAGE_SIZE: u64 = 1000;
+/// Pages requested at once when their offsets are known.
+pub const DEFAULT_CONCURRENCY: usize = 8;
+
+/// Tuning knobs with sensible defaults.
+///
+/// ```
+/// let o = source_acton::ActOnOptions::default();
+/// assert_eq!((o.concurrency, o.requests_per_second), (8, 5));
+/// ```
+#[derive(Debug, Clone)]
+pub struct ActOnOptions {
+    /// Pages requested at once (the look-ahead of a scan). 1 = sequential.
+    pub concurrency: usize,
+    /// The account's limit: requests per second through the shared pacer. 0 turns pacing
+    /// off (for emulators without a limit).
+    pub requests_per_second: u32,
+}
+
+impl Default for ActOnOptions {
+    fn default() -> Self {
+        Self {
+            concurrency: DEFAULT_CONCURRENCY,
+            requests_per_second: pacer::DEFAULT_RATE,
+        }
     }
 }
 
-/// The grant that obtains a first token for this configuration.
-pub fn grant(config: &ActOnConfig) -> Grant {
-    match (config.auth_scheme, &config.user, &config.password) {
-        (ActOnAuthScheme::OAuthPassword, Some(user), Some(password)) => Grant::Password {
-            user: user.clone(),
-            password: password.clone(),
-        },
-        _ => Grant::AuthorizationCode,
+/// A connection to one Act-On account.
+///
+/// Cheap to clone; clones share the catalog cache and the pacer.
+#[derive(Debug, Clone)]
+pub struct ActOnSource {
+    inner: Arc<Inner>,
+}
+
+/// A list's headers and e-mail column, as a one-record download reports them.
+#[derive(Debug)]
+struct ListHeaders {
+    headers: Vec<String>,
+    email_column: Option<String>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    client: Client,
+    options: ActOnOptions,
+    page_size: u64,
+    max_rows: Option<u64>,
+    lists: tokio::sync::Mutex<Option<Arc<Vec<ListEntry>>>>,
+    headers: Mutex<HashMap<String, Arc<ListHeaders>>>,
+}
+
+/// Identifies the account whose allowance requests consume, without keeping secrets.
+fn account_key(config: &ActOnConfig, token_hint: &str) -> String {
+    let base = config.common.api_base_url.as_str().trim_end_matches('/');
+    let who = match (
+        config.auth_scheme,
+        &config.user,
+        &config.common.oauth_client_id,
+    ) {
+        (ActOnAuthScheme::OAuthPassword, Some(user), _) => format!("user:{}", user.to_lowercase()),
+        (_, _, Some(client)) => format!("client:{client}"),
+        _ => format!("token:{token_hint}"),
+    };
+    format!("{base}|{who}")
+}
+
+#[derive(serde::Deserialize)]
+struct ListAsset {
+    #[serde(default)]
+    id: Option<J>,
+    #[serde(default)]
+    name: Option<String>,
+    #[serde(default, rename = "folderName")]
+    folder_name: Option<String>,
+    #[serde(default)]
+    size: Option<J>,
+}
+
+#[derive(serde::Deserialize)]
+struct AssetsPage {
+    #[serde(default)]
+    result: Vec<ListAsset>,
+    #[serde(default, rename = "totalCount")]
+    total_count: Option<u64>,
+}
+
+#[derive(serde::Deserialize)]
+struct HeadersPage {
+    #[serde(default)]
+    headers: Vec<String>,
+    #[serde(default, rename = "emailColumn")]
+    email_column: Option<String>,
+}
+
+impl ActOnSource {
+    /// Connects with default [`ActOnOptions`]. No request is made until the first call.
+    pub fn connect(config: &ActOnConfig, tokens: SharedTokenProvider) -> Result<Self, Error> {
+        Self::connect_with(config, tokens, ActOnOptions::default())
+    }
+
+    /// Connects with explicit options.
+    pub fn connect_with(
+        config: &ActOnConfig,
+        tokens: SharedTokenProvider,
+        options: ActOnOptions,
+    ) -> Result<Self, Error> {
+        let settings = auth_core::http::HttpSettings::from_config(&config.common);
+        let http = auth_core::http::client(&settings).map_err(|e| Error::Config {
+            property: "ProxyServer",
+            message: e.to_string(),
+        })?;
+        let key = account_key(config, &format!("{:p}", Arc::as_ptr(&tokens)));
+        let pacer = Pacer::shared(&key, options.requests_per_second);
+        let client = Client::new(
+            http,
+            config.common.api_base_url.clone(),
+            tokens,
+            pacer,
+            config.common.timeout.filter(|t| !t.is_zero()),
+        );
+        let page_size = config
+            .common
+            .pagesize
+            .map_or(MAX_PAGE_SIZE, |p| u64::from(p).clamp(1, MAX_PAGE_SIZE));
+        Ok(Self {
+            inner: Arc::new(Inner {
+                client,
+                options,
+                page_size,
+                max_rows: config.common.max_rows.filter(|m| *m > 0),
+                lists: tokio::sync::Mutex::new(None),
+                headers: Mutex::new(HashMap::new()),
+            }),
+        })
+    }
+
+    /// The pacer this connection's requests go through (shared per account in the process).
+    pub fn pacer(&self) -> Arc<Pacer> {
+        self.inner.client.pacer().clone()
+    }
+
+    /// The page size in use (`Pagesize`, capped at [`MAX_PAGE_SIZE`]).
+    pub fn page_size(&self) -> u64 {
+        self.inner.page_size
+    }
+
+    /// Reads the contact lists and names their views.
+    async fn load_lists(&self) -> Result<Arc<Vec<ListEntry>>, Error> {
+        let mut lists = Vec::new();
+        let mut offset = 0u64;
+        loop {
+            let call = Call::api(&["list"], "listing contact lists")
+                .param("listingtype", "CONTACT_LIST")
+                .param("count", MAX_PAGE_SIZE.to_string())
+                .param("offset", offset.to_string());
+            let page: AssetsPage = self.inner.client.json(&call).await?;
+            let got = page.result.len() as u64;
+            for asset in page.result {
+                let id = match asset.id {
+                    Some(J::String(s)) => s,
+                    Some(J::Number(n)) => n.to_string(),
+                    _ => continue,
+                };
+                lists.push(ListEntry {
+                    name: asset.name.unwrap_or_else(|| id.clone()),
+                    id,
+                    folder: asset.folder_name,
+                    size: asset.size.as_ref().and_then(|s| match s {
+                        J::Number(n) => n.as_u64(),
+                        J::String(s) => s.parse().ok(),
+                        _ => None,
+                    }),
+                    view: String::new(),
+                });
+            }
+            offset += got;
+            if got == 0 || page.total_count.is_none_or(|t| offset >= t) {
+                break;
+            }
+        }
+        views::assign_view_names(&mut lists);
+        let lists = Arc::new(lists);
+        *self.inner.lists.lock().await = Some(lists.clone());
+        Ok(lists)
+    }
+
+    async fn lists(&self) -> Result<Arc<Vec<ListEntry>>, Error> {
+        let cached = self.inner.lists.lock().await.clone();
+        match cached {
+            Some(l) => Ok(l),
+            None => self.load_lists().await,
+        }
+    }
+
+    /// A list's headers, from a one-record download (cached per connection).
+    async fn list_headers(&self, entry: &ListEntry) -> Result<Arc<ListHeaders>, Error> {
+        let cached = self
+            .inner
+            .headers
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(&entry.id)
+            .cloned();
+        if let Some(h) = cached {
+            return Ok(h);
+        }
+        let call = Call::api(
+            &["list", &entry.id],
+            format!("reading the columns of `{}`", entry.view),
+        )
+        .param("count", "1")
+        .param("offset", "0");
+        let page: HeadersPage = self.inner.client.json(&call).await?;
+        let headers = Arc::new(ListHeaders {
+            headers: page.headers,
+            email_column: page.email_column.filter(|e| !e.is_empty()),
+        });
+        self.inner
+            .headers
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(entry.id.clone(), headers.clone());
+        Ok(headers)
+    }
+
+    async fn list_relation(&self, entry: &ListEntry) -> Result<Relation, Error> {
+        let h = self.list_headers(entry).await?;
+        Ok(views::list_view(
+            entry,
+            &h.headers,
+            h.email_column.as_deref(),
+        ))
+    }
+
+    /// The relation called `name`; list views reload the catalog once when not known yet.
+    async fn relation(&self, name: &str) -> source_core::Result<Relation> {
+        let statics = views::static_views();
+        if let Some(r) = find(&statics, name, |r| &r.info.name) {
+            return Ok(r.clone());
+        }
+        let mut lists = self.lists().await?;
+        if find(&lists, name, |l| &l.view).is_none() {
+            lists = self.load_lists().await?;
+        }
+        match find(&lists, name, |l| &l.view) {
+            Some(entry) => Ok(self.list_relation(entry).await?),
+            None => Err(source_core::Error::unknown_table(
+                name,
+                statics
+                    .iter()
+                    .map(|r| r.info.name.clone())
+                    .chain(lists.iter().map(|l| l.view.clone())),
+            )),
+        }
+    }
+
+    fn scan_relation(
+        &self,
+        rel: &Relation,
+        request: ScanRequest,
+        views: Arc<HashMap<String, String>>,
+    ) -> source_core::Result<RecordBatchStream> {
+        let info = &rel.info;
+        for f in &request.filters {
+            if pushdown::support(rel.kind, info, f) == FilterSupport::Unsupported {
+                return Err(source_core::Error::UnsupportedFilter {
+                    table: info.name.clone(),
+                    column: f.column.clone(),
+                    op: f.op.to_string(),
+                });
+            }
+        }
+        if !request.order_by.is_empty() {
+            return Err(source_core::Error::unsupported(
+                "ORDER BY",
+                Some(&info.name),
+            ));
+        }
+        let projection = request.projection.as_deref();
+        let schema = info.projected_schema(projection)?;
+        let cols = rel.project(projection)?;
+        let limit = match (request.limit, self.inner.max_rows) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        let mut list_query = Vec::new();
+        if rel.kind == Kind::List {
+            let dates = [CREATED_DATE, MODIFIED_DATE];
+            let wants_dates = cols.iter().any(|c| dates.contains(&c.name.as_str()));
+            if projection.is_some() {
+                let mut fields: Vec<&str> = cols
+                    .iter()
+                    .filter(|c| !dates.contains(&c.name.as_str()))
+                    .map(|c| c.key.as_str())
+                    .collect();
+                if fields.is_empty() {
+                    // Only dates or only a row count: one small field keeps the pages small.
+                    fields.extend(
+                        rel.cols
+                            .first()
+                            .map(|c| c.key.as_str())
+                            .filter(|k| !dates.contains(k)),
+                    );
+                }
+                // `fields` is `;`-separated: a header containing `;` cannot be named in it.
+                if !fields.is_empty() && fields.iter().all(|f| !f.contains(';')) {
+                    list_query.push(("fields".to_owned(), fields.join(";")));
+                }
+            }
+            if wants_dates {
+                list_query.push(("datequalifiers".to_owned(), "true".to_owned()));
+            }
+            for (column, after, before) in [
+                (MODIFIED_DATE, "modafter", "modbefore"),
+                (CREATED_DATE, "createdafter", "createdbefore"),
+            ] {
+                let b = pushdown::bounds(info, &request.filters, column);
+                if b.is_empty() {
+                    return Ok(RecordBatchStream::empty(schema));
+                }
+                if let Some(a) = b.after {
+                    list_query.push((after.to_owned(), a.to_string()));
+                }
+                if let Some(x) = b.before {
+                    list_query.push((before.to_owned(), x.to_string()));
+                }
+            }
+        }
+        let parts = pushdown::plan(rel, &request.filters, views, list_query)?;
+        if limit == Some(0) || parts.is_empty() {
+            return Ok(RecordBatchStream::empty(schema));
+        }
+        let scan = scan::Scan {
+            client: self.inner.client.clone(),
+            parts,
+            cols,
+            schema,
+            table: info.name.clone(),
+            page_size: self.inner.page_size,
+            limit,
+            concurrency: self.inner.options.concurrency,
+        };
+        Ok(Arc::new(scan).stream())
     }
 }
 
-/// The configuration with the embedded app filled in when no client id is set.
-pub fn with_embedded_app(config: &ActOnConfig) -> ActOnConfig {
-    let mut config = config.clone();
-    if config.common.oauth_client_id.is_none()
-        && let (Some(id), Some(secret)) = (EMBEDDED_CLIENT_ID, EMBEDDED_CLIENT_SECRET)
-    {
-        config.common.oauth_client_id = Some(id.to_owned());
-        config.common.oauth_client_secret = Some(secret.into());
+fn find<'a, T>(items: &'a [T], name: &str, key: impl Fn(&T) -> &String) -> Option<&'a T> {
+    items
+        .iter()
+        .find(|i| key(i) == name)
+        .or_else(|| items.iter().find(|i| key(i).eq_ignore_ascii_case(name)))
+}
+
+impl DataSource for ActOnSource {
+    fn name(&self) -> &str {
+        "acton"
     }
-    config
-}
 
-/// The authenticator for an Act-On connection.
-pub fn authenticator(config: &ActOnConfig) -> auth_core::Result<auth_core::Authenticator> {
-    let config = with_embedded_app(config);
-    auth_core::Authenticator::from_config(provider(&config), &config.common, grant(&config))
-}
+    /// The static views, then one view per contact list (one request for the lists and one
+    /// per list for its headers, cached for the connection).
+    fn list_tables(&self) -> BoxFuture<'_, source_core::Result<Vec<TableInfo>>> {
+        Box::pin(async move {
+            let lists = self.load_lists().await?;
+            let mut tables: Vec<TableInfo> =
+                views::static_views().into_iter().map(|r| r.info).collect();
+            let concurrency = self.inner.options.concurrency.max(1);
+            let entries: Vec<ListEntry> = lists.iter().cloned().collect();
+            let list_views: Vec<Relation> = futures::stream::iter(entries)
+                .map(|entry| {
+                    let source = self.clone();
+                    async move { source.list_relation(&entry).await }
+                })
+                .buffered(concurrency)
+                .try_collect()
+                .await?;
+            tables.extend(list_views.into_iter().map(|r| r.info));
+            Ok(tables)
+        })
+    }
 
-/// The token provider for an Act-On connection (a static token for `InitiateOAuth=OFF`).
-pub fn token_provider(config: &ActOnConfig) -> auth_core::Result<SharedTokenProvider> {
-    let config = with_embedded_app(config);
-    auth_core::authenticator_for(provider(&config), &config.common, grant(&config))
+    fn table<'a>(&'a self, name: &'a str) -> BoxFuture<'a, source_core::Result<TableInfo>> {
+        Box::pin(async move { Ok(self.relation(name).await?.info) })
+    }
+
+    fn filter_support(&self, table: &TableInfo, filter: &Filter) -> FilterSupport {
+        pushdown::support(views::kind_of(table), table, filter)
+    }
+
+    fn scan<'a>(
+        &'a self,
+        table: &'a str,
+        request: ScanRequest,
+    ) -> BoxFuture<'a, source_core::Result<RecordBatchStream>> {
+        Box::pin(async move {
+            let rel = self.relation(table).await?;
+            let views = if rel.kind == Kind::ContactList {
+                let lists = self.lists().await?;
+                Arc::new(
+                    lists
+                        .iter()
+                        .map(|l| (l.id.clone(), l.view.clone()))
+                        .collect(),
+                )
+            } else {
+                Arc::new(HashMap::new())
+            };
+            self.scan_relation(&rel, request, views)
+        })
+    }
 }

@@ -116,7 +116,7 @@ fn fuzz(seconds: &str) -> Result<(), String> {
 
 /// The benchmark programs: (package, example). Each prints one JSON object on stdout and a
 /// human table on stderr; `--quick` shrinks the workload for CI.
-const BENCHES: &[(&str, &str)] = &[("token-store", "bench")];
+const BENCHES: &[(&str, &str)] = &[("token-store", "bench"), ("source-acton", "bench_list")];
 
 fn bench(quick: bool) -> Result<(), String> {
     let root = workspace_root();

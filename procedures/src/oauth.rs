@@ -1,0 +1,405 @@
+//! The OAuth procedures: `GetOAuthAuthorizationURL`, `GetOAuthAccessToken`,
+//! `RefreshOAuthAccessToken`.
+//!
+//! # The web flow across requests and processes
+//! A web application calls `GetOAuthAuthorizationURL` in one request and `GetOAuthAccessToken`
+//! in another, possibly in another process, with nothing shared but the client secret. So the
+//! PKCE verifier is derived from the state and the client secret
+//! ([`auth_core::pkce::derived_verifier`]), and a state this procedure generates carries a MAC
+//! (`<random>.<mac>`): `GetOAuthAccessToken` rejects a state whose MAC does not verify before any
+//! token request, and the provider rejects a code whose PKCE challenge does not match the state.
+//! Give `GetOAuthAccessToken` the state (input `State`), or pass the whole callback URL as
+//! `Verifier`, which carries both.
+
+use std::sync::Arc;
+
+use auth_core::grants::{ClientCredentials, TokenClient};
+use auth_core::provider::Provider;
+use auth_core::token::TokenSet;
+use auth_core::{BoxFuture, Grant, Secret};
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use connstr::validate::{CommonConfig, InitiateOAuth};
+
+use crate::{
+    Args, Error, InputDef, ParamType, ProcedureDef, ProcedureOutput, ProcedureSet, ResultColumn,
+};
+
+/// The OAuth trio for one connection.
+#[derive(Debug)]
+pub struct OAuthProcedures {
+    provider: Provider,
+    common: CommonConfig,
+    grant: Grant,
+    default_scope: &'static str,
+}
+
+const TOKEN_RESULTS: &[(&str, &str)] = &[
+    ("OAuthAccessToken", "The access token."),
+    (
+        "OAuthRefreshToken",
+        "A token that may be used to obtain a new access token.",
+    ),
+    (
+        "ExpiresIn",
+        "The remaining lifetime of the access token in seconds; -1 if unknown.",
+    ),
+    (
+        "OAuthTokenTimeStamp",
+        "When the access token was obtained, Unix epoch milliseconds.",
+    ),
+];
+
+impl OAuthProcedures {
+    /// Act-On's (scope PRODUCTION).
+    pub fn acton(config: &connstr::ActOnConfig) -> Result<Self, Error> {
+        let config = source_acton::with_embedded_app(config);
+        Ok(Self {
+            provider: source_acton::provider(&config),
+            grant: source_acton::grant(&config),
+            common: config.common,
+            default_scope: "PRODUCTION",
+        })
+    }
+
+    /// HubSpot's (scopes `hubdb crm.objects.owners.read oauth`).
+    pub fn hubdb(config: &connstr::HubDbConfig) -> Result<Self, Error> {
+        Ok(Self {
+            provider: source_hubdb::provider(config),
+            grant: Grant::AuthorizationCode,
+            common: config.common.clone(),
+            default_scope: "hubdb crm.objects.owners.read oauth",
+        })
+    }
+
+    fn client(&self) -> Result<ClientCredentials, Error> {
+        let id =
+            self.common
+                .oauth_client_id
+                .clone()
+                .ok_or(auth_core::Error::InvalidConfiguration {
+                property: "OAuthClientId",
+                message:
+                    "the OAuth procedures need the OAuth app's client id (and OAuthClientSecret)"
+                        .to_owned(),
+            })?;
+        Ok(ClientCredentials {
+            id,
+            secret: self.common.oauth_client_secret.clone(),
+        })
+    }
+
+    fn token_client(&self) -> Result<TokenClient, Error> {
+        let http =
+            auth_core::http::client(&auth_core::http::HttpSettings::from_config(&self.common))?;
+        Ok(TokenClient::new(
+            self.provider.clone(),
+            self.client()?,
+            http,
+            auth_core::time::system_time(),
+        ))
+    }
+
+    fn scopes(&self, args: &Args) -> Vec<String> {
+        let text = args
+            .text("Scope")
+            .or_else(|| self.common.scope.clone())
+            .unwrap_or_else(|| self.default_scope.to_owned());
+        text.split([' ', ','])
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+            .collect()
+    }
+
+    fn callback(&self, args: &Args) -> Result<String, Error> {
+        args.text("CallbackUrl")
+            .or_else(|| self.common.callback_url.clone())
+            .ok_or(Error::MissingInput {
+                procedure: "GetOAuthAccessToken",
+                input: "CallbackUrl",
+                description: "the redirect URI registered with the OAuth app (or set the CallbackURL property)",
+            })
+    }
+
+    /// The key that signs generated states: the client secret, else the client id.
+    fn state_key(&self) -> Result<ring::hmac::Key, Error> {
+        let client = self.client()?;
+        let material = client
+            .secret
+            .as_ref()
+            .map_or(client.id.clone(), |s| s.expose().to_owned());
+        Ok(ring::hmac::Key::new(
+            ring::hmac::HMAC_SHA256,
+            material.as_bytes(),
+        ))
+    }
+
+    fn new_state(&self) -> Result<String, Error> {
+        let nonce = auth_core::pkce::random_token();
+        let tag = ring::hmac::sign(&self.state_key()?, nonce.expose().as_bytes());
+        Ok(format!(
+            "{}.{}",
+            nonce.expose(),
+            &URL_SAFE_NO_PAD.encode(tag.as_ref())[..22]
+        ))
+    }
+
+    /// Whether a state of ours (`<nonce>.<mac>`) verifies; user-chosen states pass.
+    fn check_state(&self, state: &str) -> Result<(), Error> {
+        let Some((nonce, mac)) = state.split_once('.') else {
+            return Ok(());
+        };
+        if nonce.len() != 43 || mac.len() != 22 {
+            return Ok(());
+        }
+        let tag = ring::hmac::sign(&self.state_key()?, nonce.as_bytes());
+        let expected = Secret::new(URL_SAFE_NO_PAD.encode(tag.as_ref())[..22].to_owned());
+        if expected.ct_eq(&Secret::new(mac)) {
+            Ok(())
+        } else {
+            Err(auth_core::Error::VerifierMismatch {
+                reason: "the state was not issued by GetOAuthAuthorizationURL for this OAuth app"
+                    .to_owned(),
+            }
+            .into())
+        }
+    }
+
+    fn pkce_for(&self, state: &str) -> Option<Secret> {
+        match (&self.common.oauth_client_secret, self.provider.pkce) {
+            (Some(secret), true) => Some(auth_core::pkce::derived_verifier(secret, state)),
+            _ => None,
+        }
+    }
+
+    async fn authorization_url(&self, args: Args) -> Result<ProcedureOutput, Error> {
+        let callback = self.callback(&args).map_err(|_| Error::MissingInput {
+            procedure: "GetOAuthAuthorizationURL",
+            input: "CallbackUrl",
+            description: "the redirect URI registered with the OAuth app (or set the CallbackURL property)",
+        })?;
+        let state = match args.text("State") {
+            Some(s) => s,
+            None => self.new_state()?,
+        };
+        let url = auth_core::authorization_url(
+            &self.provider,
+            &self.client()?.id,
+            &callback,
+            &self.scopes(&args),
+            &state,
+            self.pkce_for(&state).as_ref(),
+        );
+        Ok(ProcedureOutput::row(vec![("URL", Some(url.to_string()))]))
+    }
+
+    async fn access_token(&self, args: Args) -> Result<ProcedureOutput, Error> {
+        let mode = args.text("AuthMode").unwrap_or_else(|| "APP".to_owned());
+        let tokens = if mode.eq_ignore_ascii_case("WEB") {
+            let verifier = args.text("Verifier").ok_or(Error::MissingInput {
+                procedure: "GetOAuthAccessToken",
+                input: "Verifier",
+                description: "the code parameter of the callback URL (or the whole callback URL) when AuthMode=WEB",
+            })?;
+            let (code, url_state) = auth_core::parse_verifier(&Secret::new(verifier))?;
+            let state = match (args.text("State"), url_state) {
+                (Some(given), Some(from_url)) if given != from_url => {
+                    return Err(auth_core::Error::VerifierMismatch {
+                        reason: "the callback URL's state differs from the State input".to_owned(),
+                    }
+                    .into());
+                }
+                (given, from_url) => given.or(from_url),
+            };
+            if let Some(state) = &state {
+                self.check_state(state)?;
+            }
+            let callback = self.callback(&args)?;
+            let pkce = state.as_deref().and_then(|s| self.pkce_for(s));
+            self.token_client()?
+                .exchange_code(&code, &callback, pkce.as_ref())
+                .await
+                .map_err(|e| match (&e, &state) {
+                    (e, None) if e.is_invalid_grant() => auth_core::Error::VerifierMismatch {
+                        reason: "the code was refused; if the authorization URL came from GetOAuthAuthorizationURL, pass its State too (or the whole callback URL as Verifier) so the PKCE verifier can be derived".to_owned(),
+                    },
+                    _ => e,
+                })?
+        } else {
+            // APP: the desktop flow, as a connection with InitiateOAuth=GETANDREFRESH would run it.
+            let mut common = self.common.clone();
+            common.initiate_oauth = InitiateOAuth::GetAndRefresh;
+            if let Some(cb) = args.text("CallbackUrl") {
+                common.callback_url = Some(cb);
+            }
+            common.oauth_settings_location = None;
+            let auth = auth_core::Authenticator::builder(self.provider.clone());
+            let client = self.client()?;
+            let mut auth = auth
+                .client(client.id, client.secret)
+                .grant(self.grant.clone())
+                .scopes(self.scopes(&args))
+                .http(auth_core::http::HttpSettings::from_config(&common));
+            if let Some(cb) = common.callback_url {
+                auth = auth.callback_url(cb);
+            }
+            auth.build()?.obtain_new_tokens().await?
+        };
+        Ok(token_output(&tokens))
+    }
+
+    async fn refresh(&self, args: Args) -> Result<ProcedureOutput, Error> {
+        let refresh = args
+            .text("OAuthRefreshToken")
+            .map(Secret::new)
+            .or_else(|| self.common.oauth_refresh_token.clone())
+            .ok_or(Error::MissingInput {
+                procedure: "RefreshOAuthAccessToken",
+                input: "OAuthRefreshToken",
+                description: "the refresh token returned by GetOAuthAccessToken",
+            })?;
+        let mut tokens = self.token_client()?.refresh(&refresh, None, 3).await?;
+        if tokens.refresh_token.is_none() {
+            tokens.refresh_token = Some(refresh);
+        }
+        Ok(token_output(&tokens))
+    }
+}
+
+fn token_output(tokens: &TokenSet) -> ProcedureOutput {
+    ProcedureOutput::row(vec![
+        (
+            "OAuthAccessToken",
+            Some(tokens.access_token.expose().to_owned()),
+        ),
+        (
+            "OAuthRefreshToken",
+            tokens.refresh_token.as_ref().map(|t| t.expose().to_owned()),
+        ),
+        (
+            "ExpiresIn",
+            Some(
+                tokens
+                    .expires_in
+                    .map_or_else(|| "-1".to_owned(), |s| s.to_string()),
+            ),
+        ),
+        (
+            "OAuthTokenTimeStamp",
+            Some(tokens.obtained_at_ms.to_string()),
+        ),
+    ])
+}
+
+fn input(name: &'static str, description: &'static str) -> InputDef {
+    InputDef {
+        name,
+        ty: ParamType::String,
+        required: false,
+        default: None,
+        allowed: &[],
+        sensitive: false,
+        description,
+    }
+}
+
+impl ProcedureSet for OAuthProcedures {
+    fn definitions(&self) -> Vec<ProcedureDef> {
+        let scope_default = if self.default_scope == "PRODUCTION" {
+            "The scopes to request, space- or comma-separated (default PRODUCTION)."
+        } else {
+            "The scopes to request, space- or comma-separated (default: hubdb crm.objects.owners.read oauth)."
+        };
+        let results = |cols: &[(&'static str, &'static str)]| {
+            cols.iter()
+                .map(|(name, description)| ResultColumn {
+                    name,
+                    ty: ParamType::String,
+                    description,
+                })
+                .collect::<Vec<_>>()
+        };
+        vec![
+            ProcedureDef {
+                name: "GetOAuthAuthorizationURL",
+                description: "Gets the authorization URL the user opens to grant access to your app (web and headless flows).",
+                inputs: vec![
+                    input(
+                        "CallbackUrl",
+                        "The URL the user is redirected to after authorizing; must match the app's registered redirect URI. Default: the CallbackURL property.",
+                    ),
+                    input("Scope", scope_default),
+                    input(
+                        "State",
+                        "A value round-tripped to the callback (CSRF protection); generated and signed when absent.",
+                    ),
+                    InputDef {
+                        allowed: &["APP", "WEB"],
+                        ..input("AuthMode", "Accepted for compatibility: APP or WEB.")
+                    },
+                ],
+                results: results(&[("URL", "The authorization URL to open in a browser.")]),
+            },
+            ProcedureDef {
+                name: "GetOAuthAccessToken",
+                description: "Gets an access token: AuthMode=WEB exchanges the Verifier from the callback; APP runs the browser flow on this machine.",
+                inputs: vec![
+                    InputDef {
+                        default: Some("APP"),
+                        allowed: &["APP", "WEB"],
+                        ..input(
+                            "AuthMode",
+                            "APP: desktop browser flow; WEB: exchange a verifier.",
+                        )
+                    },
+                    input("Scope", scope_default),
+                    input(
+                        "CallbackUrl",
+                        "The redirect URI used in the authorization URL. Default: the CallbackURL property.",
+                    ),
+                    InputDef {
+                        sensitive: true,
+                        ..input(
+                            "Verifier",
+                            "The code parameter of the callback URL, or the whole callback URL (AuthMode=WEB).",
+                        )
+                    },
+                    input(
+                        "State",
+                        "The state of the authorization URL (needed with a bare code when GetOAuthAuthorizationURL generated the URL).",
+                    ),
+                ],
+                results: results(TOKEN_RESULTS),
+            },
+            ProcedureDef {
+                name: "RefreshOAuthAccessToken",
+                description: "Refreshes the access token with a refresh token (Act-On refresh tokens work once: keep the new one).",
+                inputs: vec![InputDef {
+                    sensitive: true,
+                    ..input(
+                        "OAuthRefreshToken",
+                        "The refresh token. Default: the OAuthRefreshToken property.",
+                    )
+                }],
+                results: results(TOKEN_RESULTS),
+            },
+        ]
+    }
+
+    fn run<'a>(
+        &'a self,
+        name: &'static str,
+        args: Args,
+    ) -> BoxFuture<'a, Result<ProcedureOutput, Error>> {
+        Box::pin(async move {
+            match name {
+                "GetOAuthAuthorizationURL" => self.authorization_url(args).await,
+                "GetOAuthAccessToken" => self.access_token(args).await,
+                _ => self.refresh(args).await,
+            }
+        })
+    }
+}
+
+/// A shared handle, for registries.
+pub type SharedOAuthProcedures = Arc<OAuthProcedures>;

@@ -1,0 +1,283 @@
+//! The procedures against the emulators: the web flow through EXEC, and the HubDB table
+//! procedures.
+
+// A failed unwrap is a failed test, with its message.
+#![allow(clippy::unwrap_used)]
+
+use emulator::{Emulator, RefreshRotation};
+use procedures::{Error, Registry};
+
+async fn emulator() -> Emulator {
+    Emulator::builder()
+        .hubdb_rows(30)
+        .acton_records(10)
+        .auto_approve(true)
+        .acton_refresh_rotation(RefreshRotation::Rotate)
+        .start()
+        .await
+        .unwrap()
+}
+
+fn acton_registry(emu: &Emulator) -> Registry {
+    let i = emu.acton().info();
+    let cs: connstr::ConnectionString = format!(
+        "OAuthClientId={};OAuthClientSecret='{}';APIBaseURL={};CallbackURL={}",
+        i.client_id, i.client_secret, i.base_url, i.redirect_uri
+    )
+    .parse()
+    .unwrap();
+    Registry::acton(&connstr::validate::acton(&cs).unwrap()).unwrap()
+}
+
+fn hubdb_registry(emu: &Emulator, extra: &str) -> Registry {
+    let i = emu.hubspot().info();
+    let cs: connstr::ConnectionString = format!(
+        "OAuthClientId={};OAuthClientSecret='{}';APIBaseURL={};OAuthAuthorizationURL={};{extra}",
+        i.client_id, i.client_secret, i.base_url, i.authorize_url
+    )
+    .parse()
+    .unwrap();
+    Registry::hubdb(&connstr::validate::hubdb(&cs).unwrap()).unwrap()
+}
+
+/// Follows the auto-approving authorization page one hop and returns the callback URL.
+async fn approve(url: &str) -> String {
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let resp = client.get(url).send().await.unwrap();
+    assert!(resp.status().is_redirection(), "{}", resp.status());
+    resp.headers()[reqwest::header::LOCATION]
+        .to_str()
+        .unwrap()
+        .to_owned()
+}
+
+fn query_param(url: &str, name: &str) -> String {
+    url::Url::parse(url)
+        .unwrap()
+        .query_pairs()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.into_owned())
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn web_flow_through_exec_for_both_sources() {
+    let emu = emulator().await;
+    for acton in [true, false] {
+        let registry = if acton {
+            acton_registry(&emu)
+        } else {
+            hubdb_registry(
+                &emu,
+                &format!("CallbackURL={}", emu.hubspot().info().redirect_uri),
+            )
+        };
+        let url = registry
+            .execute_sql("EXEC GetOAuthAuthorizationURL", &[], &[])
+            .await
+            .unwrap();
+        let url = url.first("URL").unwrap().to_owned();
+        assert!(url.contains("code_challenge="), "{url}");
+        let callback = approve(&url).await;
+        let code = query_param(&callback, "code");
+        let state = query_param(&callback, "state");
+        // A separate "request": a bare code plus the state, bound as parameters.
+        let tokens = registry
+            .execute_sql(
+                "EXECUTE GetOAuthAccessToken AuthMode='WEB', Verifier=?, State=?",
+                &[
+                    procedures::exec::Value::Text(code),
+                    procedures::exec::Value::Text(state),
+                ],
+                &[],
+            )
+            .await
+            .unwrap();
+        let access = tokens.first("OAuthAccessToken").unwrap().to_owned();
+        let refresh = tokens.first("OAuthRefreshToken").unwrap().to_owned();
+        assert!(tokens.first("ExpiresIn").unwrap().parse::<u64>().unwrap() > 0);
+        assert!(
+            tokens
+                .first("OAuthTokenTimeStamp")
+                .unwrap()
+                .parse::<u64>()
+                .unwrap()
+                > 1_600_000_000_000
+        );
+        let refreshed = registry
+            .execute_sql(
+                &format!(
+                    "EXEC RefreshOAuthAccessToken OAuthRefreshToken={}",
+                    procedures::exec::quote(&refresh)
+                ),
+                &[],
+                &[],
+            )
+            .await
+            .unwrap();
+        assert_ne!(refreshed.first("OAuthAccessToken").unwrap(), access);
+        if acton {
+            // Act-On refresh tokens work once.
+            let again = registry
+                .execute_sql(
+                    &format!(
+                        "EXEC RefreshOAuthAccessToken OAuthRefreshToken={}",
+                        procedures::exec::quote(&refresh)
+                    ),
+                    &[],
+                    &[],
+                )
+                .await
+                .unwrap_err();
+            assert!(again.to_string().contains("refused"), "{again}");
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_verifier_with_a_forged_state_is_rejected_before_any_token_request() {
+    let emu = emulator().await;
+    let registry = acton_registry(&emu);
+    let url = registry
+        .execute_sql("EXEC GetOAuthAuthorizationURL", &[], &[])
+        .await
+        .unwrap();
+    let callback = approve(url.first("URL").unwrap()).await;
+    let state = query_param(&callback, "state");
+    let (nonce, _) = state.split_once('.').unwrap();
+    let forged = format!("{nonce}.AAAAAAAAAAAAAAAAAAAAAA");
+    emu.acton().clear_requests();
+    let err = registry
+        .execute_sql(
+            &format!(
+                "EXEC GetOAuthAccessToken AuthMode='WEB', Verifier='{}', State='{forged}'",
+                query_param(&callback, "code")
+            ),
+            &[],
+            &[],
+        )
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, Error::Auth(auth_core::Error::VerifierMismatch { .. })),
+        "{err}"
+    );
+    assert!(
+        emu.acton().requests_to("/token").is_empty(),
+        "no token request was made"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn registry_errors_name_the_procedure_input_and_allowed_values() {
+    let emu = emulator().await;
+    let registry = acton_registry(&emu);
+    let err = registry
+        .execute_sql("EXEC GetOAuthAccesToken", &[], &[])
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("did you mean GetOAuthAccessToken?"), "{err}");
+    let err = registry
+        .execute_sql("EXEC GetOAuthAccessToken Verifer='x'", &[], &[])
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("did you mean Verifier?"), "{err}");
+    let err = registry
+        .execute_sql("EXEC GetOAuthAccessToken AuthMode='PHONE'", &[], &[])
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("APP, WEB"), "{err}");
+    let err = registry
+        .execute_sql("EXEC GetOAuthAccessToken AuthMode='web'", &[], &[])
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("needs input Verifier"), "{err}");
+    // Secret inputs are never echoed.
+    let err = registry
+        .execute_sql(
+            "EXEC RefreshOAuthAccessToken OAuthRefreshToken='CANARY-RT'",
+            &[],
+            &[],
+        )
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(!err.contains("CANARY"), "{err}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn hubdb_table_procedures_round_trip() {
+    let emu = emulator().await;
+    let token = emu.hubspot().info().private_app_token.clone();
+    let registry = hubdb_registry(
+        &emu,
+        &format!("AuthScheme=PrivateApp;PrivateAppToken={token}"),
+    );
+    let run = |sql: String| {
+        let registry = &registry;
+        async move { registry.execute_sql(&sql, &[], &[]).await.unwrap() }
+    };
+    let created =
+        run("EXEC CreateTable Name='books', Columns='title:TEXT, price:NUMBER'".into()).await;
+    assert_eq!(created.first("Name"), Some("books"));
+    let imported =
+        run("EXEC ImportCSV TableName='books', Content='title,price\nDune,9.5\nEmma,4\n'".into())
+            .await;
+    assert_eq!(imported.first("RowsImported"), Some("2"));
+    let client = reqwest::Client::new();
+    let published_rows = || async {
+        let v: serde_json::Value = client
+            .get(emu.hubspot().url("/cms/v3/hubdb/tables/books/rows"))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        v.get("results")
+            .and_then(|r| r.as_array())
+            .map_or(0, Vec::len)
+    };
+    run("EXEC PublishTable TableName='books'".into()).await;
+    assert_eq!(
+        published_rows().await,
+        2,
+        "publish makes the draft rows visible"
+    );
+
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("books.csv");
+    let exported = run(format!(
+        "EXEC ExportCSV TableName='books', File='{}'",
+        file.display()
+    ))
+    .await;
+    assert_eq!(exported.first("Rows"), Some("2"));
+    let csv = std::fs::read_to_string(&file).unwrap();
+    assert!(csv.contains("Dune") && csv.contains("Emma"), "{csv}");
+    // Round trip: import the export into a clone.
+    run("EXEC CloneTable TableName='books', NewName='books2', CopyRows=false".into()).await;
+    let again = run(format!(
+        "EXEC ImportCSV TableName='books2', File='{}'",
+        file.display()
+    ))
+    .await;
+    assert_eq!(again.first("RowsImported"), Some("2"));
+
+    run("EXEC UnpublishTable TableName='books'".into()).await;
+    run("EXEC ResetDraft TableName='books2'".into()).await;
+    run("EXEC DeleteTable TableName='books2'".into()).await;
+    let err = registry
+        .execute_sql("EXEC PublishTable TableName='nope'", &[], &[])
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::Api { status: 404, .. }), "{err}");
+}

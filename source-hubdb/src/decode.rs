@@ -1,0 +1,551 @@
+//! One page of HubDB rows (JSON) → one Arrow batch.
+//!
+//! A page is parsed on its own and dropped once its batch is built, so memory depends on the
+//! page size, never on the table size.
+
+use std::sync::Arc;
+
+use arrow_array::builder::{
+    ArrayBuilder, BooleanBuilder, Date32Builder, Float64Builder, Int64Builder, ListBuilder,
+    StringBuilder, StructBuilder, TimestampMillisecondBuilder,
+};
+use arrow_array::{ArrayRef, RecordBatch, RecordBatchOptions};
+use arrow_schema::{DataType, SchemaRef};
+use serde::Deserialize;
+use serde_json::Value as J;
+
+use crate::Error;
+use crate::schema::{Col, Common, Kind, image_fields, location_fields};
+
+const DAY_MS: i64 = 86_400_000;
+
+/// A rows response (`UnifiedCollectionResponseWithTotalBaseHubDbTableRowV3`).
+#[derive(Debug, Deserialize)]
+pub(crate) struct RowsPage {
+    #[serde(default)]
+    pub(crate) total: Option<u64>,
+    #[serde(default)]
+    pub(crate) results: Vec<RawRow>,
+    #[serde(default)]
+    pub(crate) paging: Option<Paging>,
+    #[serde(rename = "type", default)]
+    pub(crate) kind: Option<String>,
+}
+
+/// `paging`.
+#[derive(Debug, Deserialize)]
+pub(crate) struct Paging {
+    #[serde(default)]
+    pub(crate) next: Option<Next>,
+}
+
+/// `paging.next`: `after` (STREAMING) or `offset` (RANDOM_ACCESS).
+#[derive(Debug, Deserialize)]
+pub(crate) struct Next {
+    #[serde(default)]
+    pub(crate) after: Option<J>,
+    #[serde(default)]
+    pub(crate) offset: Option<J>,
+}
+
+impl Next {
+    pub(crate) fn after(&self) -> Option<String> {
+        match self.after.as_ref()? {
+            J::String(s) if !s.is_empty() => Some(s.clone()),
+            J::Number(n) => Some(n.to_string()),
+            _ => None,
+        }
+    }
+
+    pub(crate) fn offset(&self) -> Option<u64> {
+        match self.offset.as_ref()? {
+            J::Number(n) => n.as_u64(),
+            J::String(s) => s.parse().ok(),
+            _ => None,
+        }
+    }
+}
+
+/// `HubDbTableRowV3`.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct RawRow {
+    pub(crate) id: J,
+    #[serde(default)]
+    pub(crate) created_at: Option<String>,
+    #[serde(default)]
+    pub(crate) updated_at: Option<String>,
+    #[serde(default)]
+    pub(crate) published_at: Option<String>,
+    #[serde(default)]
+    pub(crate) path: Option<String>,
+    #[serde(default)]
+    pub(crate) name: Option<String>,
+    #[serde(default)]
+    pub(crate) child_table_id: Option<J>,
+    #[serde(default)]
+    pub(crate) values: serde_json::Map<String, J>,
+}
+
+impl RawRow {
+    pub(crate) fn id_text(&self) -> String {
+        match &self.id {
+            J::String(s) => s.clone(),
+            other => other.to_string(),
+        }
+    }
+}
+
+fn as_i64(v: &J) -> Option<i64> {
+    match v {
+        J::Number(n) => n.as_i64().or_else(|| {
+            n.as_f64()
+                .filter(|f| f.fract() == 0.0 && f.abs() < 9.0e18)
+                .map(|f| f as i64)
+        }),
+        J::String(s) => s.trim().parse().ok(),
+        _ => None,
+    }
+}
+
+fn as_f64(v: &J) -> Option<f64> {
+    match v {
+        J::Number(n) => n.as_f64(),
+        J::String(s) => s.trim().parse().ok(),
+        _ => None,
+    }
+}
+
+/// Days since 1970-01-01 of a civil date (Howard Hinnant's algorithm).
+fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+/// Parses `YYYY-MM-DD[THH:MM[:SS[.fff]]][Z|±HH:MM]` into Unix milliseconds.
+pub(crate) fn parse_iso_ms(s: &str) -> Option<i64> {
+    let s = s.trim();
+    let b = s.as_bytes();
+    if b.len() < 10 || b[4] != b'-' || b[7] != b'-' {
+        return None;
+    }
+    let num = |r: std::ops::Range<usize>| -> Option<i64> {
+        let t = s.get(r)?;
+        t.bytes()
+            .all(|c| c.is_ascii_digit())
+            .then(|| t.parse().ok())?
+    };
+    let (y, m, d) = (num(0..4)?, num(5..7)?, num(8..10)?);
+    if !(1..=12).contains(&m) || !(1..=31).contains(&d) {
+        return None;
+    }
+    let mut ms = days_from_civil(y, m, d) * DAY_MS;
+    let mut rest = &s[10..];
+    if rest.is_empty() {
+        return Some(ms);
+    }
+    if !(rest.starts_with('T') || rest.starts_with(' ')) || rest.len() < 6 {
+        return None;
+    }
+    let hh: i64 = rest.get(1..3)?.parse().ok()?;
+    let mi: i64 = rest.get(4..6)?.parse().ok()?;
+    rest = &rest[6..];
+    let mut ss = 0;
+    if let Some(r) = rest.strip_prefix(':') {
+        ss = r.get(0..2)?.parse().ok()?;
+        rest = &r[2..];
+    }
+    ms += (hh * 3600 + mi * 60 + ss) * 1000;
+    if let Some(r) = rest.strip_prefix('.') {
+        let digits: String = r.chars().take_while(char::is_ascii_digit).collect();
+        let frac: String = digits.chars().chain("000".chars()).take(3).collect();
+        ms += frac.parse::<i64>().ok()?;
+        rest = &r[digits.len()..];
+    }
+    match rest {
+        "" | "Z" | "z" => Some(ms),
+        tz if tz.len() == 6 && (tz.starts_with('+') || tz.starts_with('-')) => {
+            let sign = if tz.starts_with('-') { -1 } else { 1 };
+            let oh: i64 = tz.get(1..3)?.parse().ok()?;
+            let om: i64 = tz.get(4..6)?.parse().ok()?;
+            Some(ms - sign * (oh * 3600 + om * 60) * 1000)
+        }
+        _ => None,
+    }
+}
+
+fn time_ms(v: &J) -> Option<i64> {
+    match v {
+        J::String(s) => s.trim().parse::<i64>().ok().or_else(|| parse_iso_ms(s)),
+        other => as_i64(other),
+    }
+}
+
+/// Builds one column of a page.
+enum Builder {
+    Text(StringBuilder),
+    Float(Float64Builder),
+    Int(Int64Builder),
+    Bool(BooleanBuilder),
+    Date(Date32Builder),
+    Time(TimestampMillisecondBuilder),
+    List(ListBuilder<StringBuilder>),
+    Struct(StructBuilder),
+}
+
+impl Builder {
+    fn new(data_type: &DataType, capacity: usize) -> Builder {
+        match data_type {
+            DataType::Float64 => Builder::Float(Float64Builder::with_capacity(capacity)),
+            DataType::Int64 => Builder::Int(Int64Builder::with_capacity(capacity)),
+            DataType::Boolean => Builder::Bool(BooleanBuilder::with_capacity(capacity)),
+            DataType::Date32 => Builder::Date(Date32Builder::with_capacity(capacity)),
+            DataType::Timestamp(_, tz) => Builder::Time(
+                TimestampMillisecondBuilder::with_capacity(capacity).with_timezone_opt(tz.clone()),
+            ),
+            DataType::List(_) => Builder::List(ListBuilder::new(StringBuilder::new())),
+            DataType::Struct(fields) => {
+                Builder::Struct(StructBuilder::from_fields(fields.clone(), capacity))
+            }
+            _ => Builder::Text(StringBuilder::with_capacity(capacity, capacity * 16)),
+        }
+    }
+
+    fn finish(&mut self) -> ArrayRef {
+        match self {
+            Builder::Text(b) => Arc::new(b.finish()),
+            Builder::Float(b) => Arc::new(b.finish()),
+            Builder::Int(b) => Arc::new(b.finish()),
+            Builder::Bool(b) => Arc::new(b.finish()),
+            Builder::Date(b) => Arc::new(b.finish()),
+            Builder::Time(b) => Arc::new(b.finish()),
+            Builder::List(b) => Arc::new(b.finish()),
+            Builder::Struct(b) => Arc::new(b.finish()),
+        }
+    }
+
+    fn null(&mut self) {
+        match self {
+            Builder::Text(b) => b.append_null(),
+            Builder::Float(b) => b.append_null(),
+            Builder::Int(b) => b.append_null(),
+            Builder::Bool(b) => b.append_null(),
+            Builder::Date(b) => b.append_null(),
+            Builder::Time(b) => b.append_null(),
+            Builder::List(b) => b.append_null(),
+            Builder::Struct(b) => {
+                for i in 0..b.num_fields() {
+                    append_struct_null(b, i);
+                }
+                b.append_null();
+            }
+        }
+    }
+}
+
+fn append_struct_null(b: &mut StructBuilder, i: usize) {
+    if let Some(f) = b.field_builder::<StringBuilder>(i) {
+        f.append_null();
+    } else if let Some(f) = b.field_builder::<Int64Builder>(i) {
+        f.append_null();
+    } else if let Some(f) = b.field_builder::<Float64Builder>(i) {
+        f.append_null();
+    }
+}
+
+/// Decodes rows into a batch with `schema`, reading column `i` of the schema from `cols[i]`.
+pub(crate) fn decode_rows(
+    rows: &[RawRow],
+    cols: &[Col],
+    schema: &SchemaRef,
+    table: &str,
+) -> Result<RecordBatch, Error> {
+    let mut builders: Vec<Builder> = schema
+        .fields()
+        .iter()
+        .map(|f| Builder::new(f.data_type(), rows.len()))
+        .collect();
+    for row in rows {
+        for (col, builder) in cols.iter().zip(builders.iter_mut()) {
+            append(builder, col, row).map_err(|message| Error::Decode {
+                context: format!(
+                    "table `{table}` row {} column `{}`",
+                    row.id_text(),
+                    crate::schema::exposed_name(col)
+                ),
+                message,
+            })?;
+        }
+    }
+    let columns: Vec<ArrayRef> = builders.iter_mut().map(Builder::finish).collect();
+    let options = RecordBatchOptions::new().with_row_count(Some(rows.len()));
+    RecordBatch::try_new_with_options(schema.clone(), columns, &options).map_err(|e| {
+        Error::Decode {
+            context: format!("table `{table}`"),
+            message: e.to_string(),
+        }
+    })
+}
+
+fn append(builder: &mut Builder, col: &Col, row: &RawRow) -> Result<(), String> {
+    match col {
+        Col::Common(c) => append_common(builder, *c, row),
+        Col::User { name, kind } => match row.values.get(name) {
+            None | Some(J::Null) => {
+                builder.null();
+                Ok(())
+            }
+            Some(v) => append_value(builder, *kind, v),
+        },
+    }
+}
+
+fn append_common(builder: &mut Builder, c: Common, row: &RawRow) -> Result<(), String> {
+    let time = |s: &Option<String>| -> Result<Option<i64>, String> {
+        match s.as_deref() {
+            None | Some("") => Ok(None),
+            Some(t) => parse_iso_ms(t)
+                .map(Some)
+                .ok_or_else(|| format!("not an ISO-8601 time: {t:?}")),
+        }
+    };
+    match (builder, c) {
+        (Builder::Int(b), Common::Id) => b.append_value(
+            as_i64(&row.id).ok_or_else(|| format!("row id {} is not a number", row.id))?,
+        ),
+        (Builder::Int(b), Common::ChildTableId) => {
+            b.append_option(row.child_table_id.as_ref().and_then(as_i64))
+        }
+        (Builder::Time(b), Common::CreatedAt) => b.append_option(time(&row.created_at)?),
+        (Builder::Time(b), Common::UpdatedAt) => b.append_option(time(&row.updated_at)?),
+        (Builder::Time(b), Common::PublishedAt) => b.append_option(time(&row.published_at)?),
+        (Builder::Text(b), Common::PagePath) => b.append_option(row.path.as_deref()),
+        (Builder::Text(b), Common::PageName) => b.append_option(row.name.as_deref()),
+        _ => return Err("internal: column type mismatch".into()),
+    }
+    Ok(())
+}
+
+fn bad(kind: Kind, v: &J) -> String {
+    let mut text = v.to_string();
+    if text.len() > 80 {
+        text.truncate(80);
+        text.push('…');
+    }
+    format!("cannot read {text} as {kind:?}")
+}
+
+fn append_value(builder: &mut Builder, kind: Kind, v: &J) -> Result<(), String> {
+    match (builder, kind) {
+        (Builder::Text(b), Kind::Text) => match v {
+            J::String(s) => b.append_value(s),
+            J::Number(_) | J::Bool(_) => b.append_value(v.to_string()),
+            _ => b.append_value(v.to_string()),
+        },
+        (Builder::Text(b), Kind::Json) => match v {
+            // A JSON column sent as a string holding JSON keeps its text.
+            J::String(s) => b.append_value(s),
+            _ => b.append_value(v.to_string()),
+        },
+        (Builder::Text(b), Kind::Select) => match v {
+            J::String(s) => b.append_value(s),
+            J::Object(o) => match o.get("name").and_then(J::as_str) {
+                Some(name) => b.append_value(name),
+                None => return Err(bad(kind, v)),
+            },
+            _ => return Err(bad(kind, v)),
+        },
+        (Builder::Float(b), Kind::Number) => b.append_value(as_f64(v).ok_or_else(|| bad(kind, v))?),
+        (Builder::Int(b), Kind::Integer) => b.append_value(as_i64(v).ok_or_else(|| bad(kind, v))?),
+        (Builder::Bool(b), Kind::Boolean) => b.append_value(match v {
+            J::Bool(x) => *x,
+            J::Number(n) => n.as_f64().is_some_and(|x| x != 0.0),
+            J::String(s) if s == "1" || s.eq_ignore_ascii_case("true") => true,
+            J::String(s) if s == "0" || s.eq_ignore_ascii_case("false") => false,
+            _ => return Err(bad(kind, v)),
+        }),
+        (Builder::Date(b), Kind::Date) => {
+            let ms = time_ms(v).ok_or_else(|| bad(kind, v))?;
+            let days = i32::try_from(ms.div_euclid(DAY_MS)).map_err(|_| bad(kind, v))?;
+            b.append_value(days);
+        }
+        (Builder::Time(b), Kind::DateTime) => {
+            b.append_value(time_ms(v).ok_or_else(|| bad(kind, v))?)
+        }
+        (Builder::List(b), Kind::MultiSelect | Kind::ForeignId) => {
+            let items = match v {
+                J::Array(a) => a.as_slice(),
+                _ => std::slice::from_ref(v),
+            };
+            if items.is_empty() {
+                // HubDB treats an empty multi-value cell as empty (is_null matches it).
+                b.append_null();
+                return Ok(());
+            }
+            let key = if kind == Kind::ForeignId {
+                "id"
+            } else {
+                "name"
+            };
+            for item in items {
+                match item {
+                    J::String(s) => b.values().append_value(s),
+                    J::Number(n) => b.values().append_value(n.to_string()),
+                    J::Object(o) => match o.get(key) {
+                        Some(J::String(s)) => b.values().append_value(s),
+                        Some(J::Number(n)) => b.values().append_value(n.to_string()),
+                        _ => return Err(bad(kind, v)),
+                    },
+                    _ => return Err(bad(kind, v)),
+                }
+            }
+            b.append(true);
+        }
+        (Builder::Struct(b), Kind::Image) => {
+            let (url, w, h) = match v {
+                J::String(s) => (Some(s.clone()), None, None),
+                J::Object(o) => (
+                    o.get("url").and_then(J::as_str).map(str::to_owned),
+                    o.get("width").and_then(as_i64),
+                    o.get("height").and_then(as_i64),
+                ),
+                _ => return Err(bad(kind, v)),
+            };
+            debug_assert_eq!(b.num_fields(), image_fields().len());
+            struct_field::<StringBuilder>(b, 0)?.append_option(url);
+            struct_field::<Int64Builder>(b, 1)?.append_option(w);
+            struct_field::<Int64Builder>(b, 2)?.append_option(h);
+            b.append(true);
+        }
+        (Builder::Struct(b), Kind::Location) => {
+            let (lat, long) = match v {
+                J::Object(o) => (
+                    o.get("lat").and_then(as_f64),
+                    o.get("long")
+                        .or_else(|| o.get("lng"))
+                        .or_else(|| o.get("lon"))
+                        .and_then(as_f64),
+                ),
+                _ => return Err(bad(kind, v)),
+            };
+            debug_assert_eq!(b.num_fields(), location_fields().len());
+            struct_field::<Float64Builder>(b, 0)?.append_option(lat);
+            struct_field::<Float64Builder>(b, 1)?.append_option(long);
+            b.append(true);
+        }
+        _ => return Err("internal: column type mismatch".into()),
+    }
+    Ok(())
+}
+
+fn struct_field<T: ArrayBuilder>(b: &mut StructBuilder, i: usize) -> Result<&mut T, String> {
+    b.field_builder::<T>(i)
+        .ok_or_else(|| "internal: struct field type mismatch".to_owned())
+}
+
+/// A CRM owner.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct RawOwner {
+    id: J,
+    #[serde(default)]
+    email: Option<String>,
+    #[serde(default)]
+    first_name: Option<String>,
+    #[serde(default)]
+    last_name: Option<String>,
+    #[serde(default)]
+    user_id: Option<J>,
+    #[serde(rename = "type", default)]
+    kind: Option<String>,
+    #[serde(default)]
+    teams: Vec<J>,
+    #[serde(default)]
+    created_at: Option<String>,
+    #[serde(default)]
+    updated_at: Option<String>,
+    #[serde(default)]
+    archived: bool,
+}
+
+/// An owners page.
+#[derive(Debug, Deserialize)]
+pub(crate) struct OwnersPage {
+    #[serde(default)]
+    pub(crate) results: Vec<RawOwner>,
+    #[serde(default)]
+    pub(crate) paging: Option<Paging>,
+}
+
+/// Decodes owners into a batch with `schema` (a projection of the Owners view).
+pub(crate) fn decode_owners(owners: &[RawOwner], schema: &SchemaRef) -> Result<RecordBatch, Error> {
+    let mut builders: Vec<Builder> = schema
+        .fields()
+        .iter()
+        .map(|f| Builder::new(f.data_type(), owners.len()))
+        .collect();
+    for o in owners {
+        for (field, builder) in schema.fields().iter().zip(builders.iter_mut()) {
+            let text =
+                |s: &Option<String>| s.as_deref().filter(|s| !s.is_empty()).map(str::to_owned);
+            match (field.name().as_str(), builder) {
+                ("Id", Builder::Int(b)) => b.append_option(as_i64(&o.id)),
+                ("Email", Builder::Text(b)) => b.append_option(text(&o.email)),
+                ("FirstName", Builder::Text(b)) => b.append_option(text(&o.first_name)),
+                ("LastName", Builder::Text(b)) => b.append_option(text(&o.last_name)),
+                ("UserId", Builder::Int(b)) => b.append_option(o.user_id.as_ref().and_then(as_i64)),
+                ("Type", Builder::Text(b)) => b.append_option(o.kind.as_deref()),
+                ("Teams", Builder::List(b)) => {
+                    for t in &o.teams {
+                        if let Some(name) = t.get("name").and_then(J::as_str) {
+                            b.values().append_value(name);
+                        }
+                    }
+                    b.append(true);
+                }
+                ("CreatedAt", Builder::Time(b)) => {
+                    b.append_option(o.created_at.as_deref().and_then(parse_iso_ms));
+                }
+                ("UpdatedAt", Builder::Time(b)) => {
+                    b.append_option(o.updated_at.as_deref().and_then(parse_iso_ms));
+                }
+                ("Archived", Builder::Bool(b)) => b.append_value(o.archived),
+                (_, b) => b.null(),
+            }
+        }
+    }
+    let columns: Vec<ArrayRef> = builders.iter_mut().map(Builder::finish).collect();
+    let options = RecordBatchOptions::new().with_row_count(Some(owners.len()));
+    RecordBatch::try_new_with_options(schema.clone(), columns, &options).map_err(|e| {
+        Error::Decode {
+            context: "view `Owners`".into(),
+            message: e.to_string(),
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn iso_times() {
+        assert_eq!(parse_iso_ms("1970-01-01T00:00:00Z"), Some(0));
+        assert_eq!(parse_iso_ms("1970-01-02"), Some(DAY_MS));
+        assert_eq!(
+            parse_iso_ms("2024-01-01T00:00:00.250Z"),
+            Some(1_704_067_200_250)
+        );
+        assert_eq!(
+            parse_iso_ms("2024-01-01T01:00:00+01:00"),
+            Some(1_704_067_200_000)
+        );
+        assert_eq!(parse_iso_ms("2024-13-01"), None);
+        assert_eq!(parse_iso_ms("yesterday"), None);
+    }
+}
