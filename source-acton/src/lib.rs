@@ -61,7 +61,10 @@
 //! lower id keeps it and the others get `_<id>` appended (`List_My_List_l_0002`). The columns
 //! are the list's headers (read from a one-record page, `count=1`), all Utf8 because the API
 //! reports no types, then `__created_date` and `__modified_date` (Timestamp, from
-//! `datequalifiers=true`, requested only when projected). Empty cells read as NULL.
+//! `datequalifiers=true`, requested only when projected). Empty cells read as NULL. The
+//! headers are cached for the life of the connection; the list of lists is re-read by
+//! `list_tables` and whenever a `List_` name is not known yet, so new lists appear without
+//! reconnecting.
 //! Projection becomes `fields` (`;`-separated header names). Date filters become
 //! `modafter`/`modbefore`/`createdafter`/`createdbefore` (Unix ms), sent as exclusive bounds
 //! (`>= v` → `…after=v-1`); they are declared Loose because the API's bound semantics are
@@ -80,6 +83,10 @@
 //! for why it never exceeds the limit). 429 pauses the account until `Retry-After`; 429,
 //! 5xx and network errors are retried with bounded backoff; a 401 refreshes the token once.
 //! `MaxRows` caps every scan; `Timeout` bounds each request and its retries.
+//!
+//! Measured with `examples/bench_list.rs` (emulator at 5 requests per second and 100 ms
+//! latency): 100,000 records in 100 pages took 22.1 s against a 20 s floor (1.11×), with no
+//! 429. The gap is the latency each slot is held beyond its second (see [`pacer`]).
 //!
 //! # Writes
 //! Not implemented: every view is read-only and `insert`/`update`/`delete` return
@@ -184,8 +191,19 @@ fn account_key(config: &ActOnConfig, token_hint: &str) -> String {
         &config.common.oauth_client_id,
     ) {
         (ActOnAuthScheme::OAuthPassword, Some(user), _) => format!("user:{}", user.to_lowercase()),
+        // Without a user the account is unknown before a request: connections of one app
+        // share a pacer, which can only be slower than needed, never faster.
         (_, _, Some(client)) => format!("client:{client}"),
-        _ => format!("token:{token_hint}"),
+        _ => match &config.common.oauth_access_token {
+            // The same given token is the same account; keep only a hash of it.
+            Some(token) => {
+                use std::hash::{Hash, Hasher};
+                let mut h = std::collections::hash_map::DefaultHasher::new();
+                token.expose().hash(&mut h);
+                format!("token:{:016x}", h.finish())
+            }
+            None => format!("token:{token_hint}"),
+        },
     };
     format!("{base}|{who}")
 }

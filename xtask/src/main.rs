@@ -114,9 +114,61 @@ fn fuzz(seconds: &str) -> Result<(), String> {
     step("fuzz connstr parser", cmd)
 }
 
-/// The benchmark programs: (package, example). Each prints one JSON object on stdout and a
-/// human table on stderr; `--quick` shrinks the workload for CI.
-const BENCHES: &[(&str, &str)] = &[("token-store", "bench"), ("source-acton", "bench_list")];
+/// A benchmark program: it prints one JSON object on stdout and a human table on stderr.
+struct Bench {
+    package: &'static str,
+    example: &'static str,
+    args: &'static [&'static str],
+    quick_args: &'static [&'static str],
+    /// For scans at a rate limit: the largest acceptable `ratio` (time ÷ the floor the limit
+    /// allows), checked only when the program reports one. Generous, so that noise never fails
+    /// a run, but a real regression does.
+    max_ratio: Option<f64>,
+}
+
+const BENCHES: &[Bench] = &[
+    Bench {
+        package: "token-store",
+        example: "bench",
+        args: &[],
+        quick_args: &["--quick"],
+        max_ratio: None,
+    },
+    Bench {
+        package: "source-hubdb",
+        example: "bench_scan",
+        // 500 pages: well past HubSpot's 100-request burst, so the steady rate decides.
+        args: &[
+            "--rows",
+            "50000",
+            "--pagesize",
+            "100",
+            "--latency-ms",
+            "100",
+        ],
+        quick_args: &[
+            "--rows",
+            "20000",
+            "--pagesize",
+            "100",
+            "--rate",
+            "20",
+            "--window-ms",
+            "1000",
+            "--latency-ms",
+            "50",
+        ],
+        max_ratio: Some(1.5),
+    },
+    Bench {
+        package: "source-acton",
+        example: "bench_list",
+        // 100,000 records at 5 requests per second and 100 ms latency (floor: 20 s).
+        args: &[],
+        quick_args: &["--quick"],
+        max_ratio: Some(1.5),
+    },
+];
 
 fn bench(quick: bool) -> Result<(), String> {
     let root = workspace_root();
@@ -125,7 +177,9 @@ fn bench(quick: bool) -> Result<(), String> {
     // A lighter release profile would still rebuild everything; benchmarks need optimised code,
     // and only the benchmark crates (never DataFusion) are built here.
     let mut results = Vec::new();
-    for (package, example) in BENCHES {
+    let mut regressions = Vec::new();
+    for bench in BENCHES {
+        let (package, example) = (bench.package, bench.example);
         let mut cmd = cargo();
         cmd.args([
             "run",
@@ -135,10 +189,9 @@ fn bench(quick: bool) -> Result<(), String> {
             package,
             "--example",
             example,
+            "--",
         ]);
-        if quick {
-            cmd.args(["--", "--quick"]);
-        }
+        cmd.args(if quick { bench.quick_args } else { bench.args });
         eprintln!("\n==> bench {package}/{example}");
         let started = Instant::now();
         let output = cmd
@@ -158,6 +211,17 @@ fn bench(quick: bool) -> Result<(), String> {
             "<== bench {package}/{example}: {:.1}s",
             started.elapsed().as_secs_f64()
         );
+        if let (Some(max), Some(ratio)) = (bench.max_ratio, value["ratio"].as_f64())
+            && ratio > max
+        {
+            regressions.push(format!("{package}/{example}: ratio {ratio:.2} > {max}"));
+        }
+        if value["rate_limited"].as_u64().is_some_and(|n| n > 0) {
+            regressions.push(format!(
+                "{package}/{example}: {} requests were rate limited (429)",
+                value["rate_limited"]
+            ));
+        }
         results.push(serde_json::json!({"package": package, "example": example, "result": value}));
     }
     let stamp = std::time::UNIX_EPOCH
@@ -176,5 +240,12 @@ fn bench(quick: bool) -> Result<(), String> {
         serde_json::to_string_pretty(&report).unwrap_or_default()
     );
     eprintln!("\nxtask bench: results written to {}", path.display());
-    Ok(())
+    if regressions.is_empty() {
+        Ok(())
+    } else {
+        Err(format!(
+            "benchmark targets missed:\n  {}",
+            regressions.join("\n  ")
+        ))
+    }
 }

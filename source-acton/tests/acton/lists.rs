@@ -321,3 +321,23 @@ async fn pacing_keeps_under_five_requests_per_second_without_429() {
     }
     emu.shutdown().await;
 }
+
+#[tokio::test]
+async fn connections_to_one_account_share_the_pacer() {
+    let emu = builder()
+        .acton_records(1000)
+        .acton_rate_limit(5)
+        .start()
+        .await
+        .unwrap();
+    let a = source_with(&emu, "Pagesize=100", ActOnOptions::default());
+    let b = source_with(&emu, "Pagesize=100", ActOnOptions::default());
+    assert!(std::sync::Arc::ptr_eq(&a.pacer(), &b.pacer()));
+    let (ra, rb) = tokio::join!(
+        read(&a, "List_Customers", ScanRequest::all()),
+        read(&b, "List_Customers", ScanRequest::all())
+    );
+    assert_eq!((rows(&ra), rows(&rb)), (1000, 1000));
+    assert_eq!(emu.acton().stats().rate_limited, 0, "no 429");
+    emu.shutdown().await;
+}
