@@ -43,7 +43,10 @@ fn format_of(text: &str) -> Result<Format, Failure> {
     })
 }
 
-fn registry(source: Source, cs: &ConnectionString) -> Result<procedures::Registry, Failure> {
+pub(crate) fn registry(
+    source: Source,
+    cs: &ConnectionString,
+) -> Result<procedures::Registry, Failure> {
     let registry = match source {
         Source::ActOn => procedures::Registry::acton(&validate::acton(cs).map_err(invalid)?),
         Source::HubDb => procedures::Registry::hubdb(&validate::hubdb(cs).map_err(invalid)?),
@@ -51,21 +54,37 @@ fn registry(source: Source, cs: &ConnectionString) -> Result<procedures::Registr
     registry.map_err(|e| Failure::new(2, e.to_string()))
 }
 
-async fn open_source(
+pub(crate) async fn open_source(
     source: Source,
     cs: &ConnectionString,
+) -> Result<Arc<dyn DataSource>, Failure> {
+    open_source_for(source, cs, false).await
+}
+
+/// Opens the source; `for_sql` leaves `MaxRows` to the SQL session, which applies it to results
+/// (not to the rows an aggregate reads, as CData does).
+pub(crate) async fn open_source_for(
+    source: Source,
+    cs: &ConnectionString,
+    for_sql: bool,
 ) -> Result<Arc<dyn DataSource>, Failure> {
     let failed = |e: &dyn std::fmt::Display| Failure::new(3, e.to_string());
     match source {
         Source::HubDb => {
-            let config = validate::hubdb(cs).map_err(invalid)?;
+            let mut config = validate::hubdb(cs).map_err(invalid)?;
+            if for_sql {
+                config.common.max_rows = None;
+            }
             let tokens = source_hubdb::token_provider(&config).map_err(|e| failed(&e))?;
             let src =
                 source_hubdb::HubDbSource::connect(&config, tokens).map_err(|e| failed(&e))?;
             Ok(Arc::new(src))
         }
         Source::ActOn => {
-            let config = validate::acton(cs).map_err(invalid)?;
+            let mut config = validate::acton(cs).map_err(invalid)?;
+            if for_sql {
+                config.common.max_rows = None;
+            }
             let tokens = source_acton::token_provider(&config).map_err(|e| failed(&e))?;
             let src =
                 source_acton::ActOnSource::connect(&config, tokens).map_err(|e| failed(&e))?;
@@ -178,6 +197,24 @@ async fn run_async(
             let batch = output.to_record_batch();
             source_core::format::write_batches(format, &batch.schema(), &[batch], &mut out)
                 .map_err(source_error)?;
+        }
+        SourceCommand::Query {
+            statement,
+            format,
+            output,
+        } => {
+            let output_format = crate::sqlcmd::output_of(format)?;
+            let session = crate::sqlcmd::open_session(source, cs).await?;
+            drop(out);
+            crate::sqlcmd::run_query(&session, statement, &output_format, output.as_deref())
+                .await?;
+            return Ok(());
+        }
+        SourceCommand::Shell => {
+            let session = crate::sqlcmd::open_session(source, cs).await?;
+            drop(out);
+            crate::sqlcmd::shell(&session, source).await?;
+            return Ok(());
         }
         _ => {}
     }

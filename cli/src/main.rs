@@ -7,6 +7,8 @@ use clap::{Args, Parser, Subcommand};
 
 mod auth;
 mod data;
+mod demo;
+mod sqlcmd;
 use connstr::validate::{self, Origin};
 use connstr::{ConnectionString, Source, profiles, registry};
 
@@ -29,6 +31,8 @@ enum Command {
     Acton(SourceArgs),
     /// HubDB commands.
     Hubdb(SourceArgs),
+    /// Walk through the product against in-process emulators: no account, no network.
+    Demo,
     /// Serve the HubSpot and Act-On emulators on loopback until SIGINT/SIGTERM; prints one
     /// JSON line with their URLs and credentials once ready.
     Emulator(emulator::cli::EmulatorArgs),
@@ -128,6 +132,19 @@ pub(crate) enum SourceCommand {
         #[arg(long, default_value = "table")]
         format: String,
     },
+    /// Run a SQL statement: SELECT (with pushdown), INSERT/UPDATE/DELETE, EXEC, system tables.
+    Query {
+        /// The statement.
+        statement: String,
+        /// Output format: table, json, ndjson, csv or parquet.
+        #[arg(long, default_value = "table")]
+        format: String,
+        /// Write the result to this file instead of stdout.
+        #[arg(long, short = 'o')]
+        output: Option<std::path::PathBuf>,
+    },
+    /// An interactive SQL prompt with history.
+    Shell,
     /// List the stored procedures.
     Procedures {
         /// Output format: table, json or csv.
@@ -147,7 +164,7 @@ pub(crate) enum SourceCommand {
 /// A failure with the exit code it maps to; the message is already safe to print.
 pub(crate) struct Failure {
     code: u8,
-    message: String,
+    pub(crate) message: String,
 }
 
 impl Failure {
@@ -168,6 +185,7 @@ fn main() -> ExitCode {
         Command::Acton(args) => run_source(Source::ActOn, args),
         Command::Hubdb(args) => run_source(Source::HubDb, args),
         Command::Emulator(args) => run_emulator(args),
+        Command::Demo => run_demo(),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -176,6 +194,14 @@ fn main() -> ExitCode {
             ExitCode::from(failure.code)
         }
     }
+}
+
+fn run_demo() -> Result<(), Failure> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Failure::new(1, format!("cannot start the async runtime: {e}")))?;
+    runtime.block_on(demo::run())
 }
 
 fn run_emulator(args: emulator::cli::EmulatorArgs) -> Result<(), Failure> {
@@ -254,6 +280,8 @@ fn run_source(source: Source, args: SourceArgs) -> Result<(), Failure> {
         SourceCommand::Tables { .. }
         | SourceCommand::Describe { .. }
         | SourceCommand::Read { .. }
+        | SourceCommand::Query { .. }
+        | SourceCommand::Shell
         | SourceCommand::Exec { .. }
         | SourceCommand::Procedures { .. }
         | SourceCommand::DescribeProcedure { .. } => {

@@ -1,32 +1,31 @@
-//! Authenticated, paced and retried Act-On requests.
+//! Authenticated, paced and retried Act-On requests: [`source_core::http::ApiClient`] with
+//! Act-On's retry policy and error bodies.
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use auth_core::{Secret, SharedTokenProvider};
-use reqwest::StatusCode;
-use tokio::time::Instant;
-use url::Url;
+use reqwest::Method;
+use source_core::http::{ApiClient, Request, RetryPolicy, SendError};
 
 use crate::Error;
 use crate::pacer::Pacer;
 
-/// Attempts for a request refused with 429 (the pacer should make this rare).
-const MAX_429_ATTEMPTS: u32 = 8;
-/// Attempts for 5xx answers and network errors.
-const MAX_FAILURE_ATTEMPTS: u32 = 5;
-/// Longest wait between attempts.
-const MAX_BACKOFF: Duration = Duration::from_secs(10);
+/// Retries for Act-On: the pacer makes 429 rare; the v1 read API is all GETs, so 5xx and
+/// network errors are always retried.
+pub(crate) const POLICY: RetryPolicy = RetryPolicy {
+    max_429_attempts: 8,
+    max_failure_attempts: 5,
+    backoff_base: Duration::from_millis(250),
+    backoff_doublings: 6,
+    max_backoff: Duration::from_secs(10),
+    rate_limit_headers: None,
+};
 
 /// One HTTP client for one account: the shared reqwest client, a token provider and the
 /// account's process-wide pacer.
 #[derive(Debug, Clone)]
 pub(crate) struct Client {
-    http: reqwest::Client,
-    base: Url,
-    tokens: SharedTokenProvider,
-    pacer: Arc<Pacer>,
-    timeout: Option<Duration>,
+    api: ApiClient,
 }
 
 /// A GET request to make (the v1 read API is all GETs).
@@ -56,22 +55,6 @@ impl Call {
         self.query.push((key.to_owned(), value.into()));
         self
     }
-}
-
-fn jitter_ms(attempt: u32) -> u64 {
-    // A cheap spread so concurrent pages do not retry in lockstep.
-    let nanos = Instant::now().elapsed().subsec_nanos() ^ attempt.wrapping_mul(2_654_435_761);
-    u64::from(nanos % 100)
-}
-
-fn backoff(attempt: u32) -> Duration {
-    let base = 250u64.saturating_mul(1u64 << attempt.min(6));
-    Duration::from_millis(base + jitter_ms(attempt)).min(MAX_BACKOFF)
-}
-
-fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
-    let v = headers.get(reqwest::header::RETRY_AFTER)?.to_str().ok()?;
-    v.trim().parse::<u64>().ok().map(Duration::from_secs)
 }
 
 /// The message of an Act-On error body: `{"status":"error","message":…}`, the gateway's
@@ -104,165 +87,50 @@ pub(crate) fn api_error(context: &str, status: u16, body: &[u8]) -> Error {
 }
 
 impl Client {
-    pub(crate) fn new(
-        http: reqwest::Client,
-        base: Url,
-        tokens: SharedTokenProvider,
-        pacer: Arc<Pacer>,
-        timeout: Option<Duration>,
-    ) -> Self {
-        Self {
-            http,
-            base,
-            tokens,
-            pacer,
-            timeout,
-        }
+    pub(crate) fn new(api: ApiClient) -> Self {
+        Self { api }
     }
 
     pub(crate) fn pacer(&self) -> &Arc<Pacer> {
-        &self.pacer
-    }
-
-    fn url(&self, call: &Call) -> Result<Url, Error> {
-        let mut url = self.base.clone();
-        {
-            let mut segs = url.path_segments_mut().map_err(|()| Error::Config {
-                property: "APIBaseURL",
-                message: "cannot be a base URL".into(),
-            })?;
-            segs.pop_if_empty();
-            for s in &call.path {
-                segs.push(s);
-            }
-        }
-        if !call.query.is_empty() {
-            url.query_pairs_mut().extend_pairs(call.query.iter());
-        }
-        Ok(url)
+        self.api.limiter()
     }
 
     /// Sends `call`: waits for a pacer slot, adds the bearer token, refreshes once on 401,
     /// retries 429 (honouring Retry-After, pausing the whole account) and 5xx and network
     /// errors with bounded backoff. Answers that retrying cannot fix become errors.
     pub(crate) async fn send(&self, call: &Call) -> Result<bytes::Bytes, Error> {
-        let url = self.url(call)?;
-        let deadline = self.timeout.map(|t| Instant::now() + t);
         let context = call.context.as_str();
-        let mut token: Option<Secret> = None;
-        let mut refreshed = false;
-        let (mut limited, mut failures) = (0u32, 0u32);
-        loop {
-            let current = match &token {
-                Some(t) => t.clone(),
-                None => {
-                    let t = self
-                        .tokens
-                        .access_token()
-                        .await
-                        .map_err(|source| Error::Auth {
-                            context: context.to_owned(),
-                            source: Box::new(source),
-                        })?;
-                    token = Some(t.clone());
-                    t
-                }
-            };
-            let permit = self.pacer.acquire().await;
-            let request = self.http.get(url.clone()).bearer_auth(current.expose());
-            let wait = match request.send().await {
-                Ok(response) => {
-                    let status = response.status();
-                    let headers = response.headers().clone();
-                    // The slot stays counted from now: the server has surely seen the request.
-                    permit.finish();
-                    let body = match response.bytes().await {
-                        Ok(b) => b,
-                        Err(e) if failures + 1 < MAX_FAILURE_ATTEMPTS => {
-                            failures += 1;
-                            tracing::debug!(context, error = %e, "body read failed; retrying");
-                            self.wait(backoff(failures), deadline, context).await?;
-                            continue;
-                        }
-                        Err(e) => return Err(transport(context, &url, e)),
-                    };
-                    if status.is_success() {
-                        return Ok(body);
-                    }
-                    match status {
-                        StatusCode::UNAUTHORIZED if !refreshed => {
-                            refreshed = true;
-                            let next =
-                                self.tokens
-                                    .on_unauthorized(&current)
-                                    .await
-                                    .map_err(|source| Error::Auth {
-                                        context: context.to_owned(),
-                                        source: Box::new(source),
-                                    })?;
-                            token = Some(next);
-                            continue;
-                        }
-                        StatusCode::TOO_MANY_REQUESTS => {
-                            limited += 1;
-                            if limited >= MAX_429_ATTEMPTS {
-                                return Err(Error::RateLimited {
-                                    context: context.to_owned(),
-                                    attempts: limited,
-                                });
-                            }
-                            let wait = retry_after(&headers).unwrap_or_else(|| backoff(limited));
-                            // Everyone using this account waits, not only this request.
-                            self.pacer.pause_until(Instant::now() + wait);
-                            tracing::debug!(context, ?wait, "429; pausing the account's requests");
-                            wait
-                        }
-                        s if s.is_server_error() && failures + 1 < MAX_FAILURE_ATTEMPTS => {
-                            failures += 1;
-                            retry_after(&headers)
-                                .unwrap_or_else(|| backoff(failures))
-                                .min(MAX_BACKOFF)
-                        }
-                        s => return Err(api_error(context, s.as_u16(), &body)),
-                    }
-                }
-                Err(e) => {
-                    drop(permit);
-                    if e.is_timeout() {
-                        return Err(Error::Timeout {
-                            context: context.to_owned(),
-                            limit: self.timeout.unwrap_or_default(),
-                        });
-                    }
-                    if failures + 1 < MAX_FAILURE_ATTEMPTS {
-                        failures += 1;
-                        tracing::debug!(context, error = %e, "request failed; retrying");
-                        backoff(failures)
-                    } else {
-                        return Err(transport(context, &url, e));
-                    }
-                }
-            };
-            self.wait(wait, deadline, context).await?;
-        }
-    }
-
-    async fn wait(
-        &self,
-        wait: Duration,
-        deadline: Option<Instant>,
-        context: &str,
-    ) -> Result<(), Error> {
-        if let Some(d) = deadline
-            && Instant::now() + wait > d
-        {
-            return Err(Error::Timeout {
+        let request = Request {
+            method: &Method::GET,
+            path: &call.path,
+            query: &call.query,
+            body: None,
+            idempotent: true,
+            context,
+        };
+        self.api.send(request).await.map_err(|e| match e {
+            SendError::BaseUrl => Error::Config {
+                property: "APIBaseURL",
+                message: "cannot be a base URL".into(),
+            },
+            SendError::Auth(source) => Error::Auth {
                 context: context.to_owned(),
-                limit: self.timeout.unwrap_or_default(),
-            });
-        }
-        tokio::time::sleep(wait).await;
-        Ok(())
+                source,
+            },
+            SendError::RateLimited { attempts } => Error::RateLimited {
+                context: context.to_owned(),
+                attempts,
+            },
+            SendError::Timeout { limit } => Error::Timeout {
+                context: context.to_owned(),
+                limit,
+            },
+            SendError::Transport { message } => Error::Transport {
+                context: context.to_owned(),
+                message,
+            },
+            SendError::Status { status, body } => api_error(context, status, &body),
+        })
     }
 
     /// Sends and parses a JSON answer.
@@ -275,12 +143,5 @@ impl Client {
             context: call.context.clone(),
             message: e.to_string(),
         })
-    }
-}
-
-fn transport(context: &str, url: &Url, e: reqwest::Error) -> Error {
-    Error::Transport {
-        context: context.to_owned(),
-        message: auth_core::http::transport_error(url, e).to_string(),
     }
 }

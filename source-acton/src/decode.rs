@@ -11,65 +11,12 @@ use arrow_array::builder::{
 use arrow_array::{ArrayRef, RecordBatch, RecordBatchOptions};
 use arrow_schema::SchemaRef;
 use serde_json::Value as J;
+/// Act-On's date texts are UTC: `YYYY-MM-DD[( |T)HH:MM[:SS[.fff]]][Z]`.
+pub(crate) use source_core::datetime::parse_utc_ms as parse_datetime_ms;
+use source_core::json::as_i64 as int;
 
 use crate::Error;
 use crate::views::{Col, Ty};
-
-const DAY_MS: i64 = 86_400_000;
-
-/// Days since 1970-01-01 of a civil date (Howard Hinnant's algorithm).
-fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
-
-/// Parses `YYYY-MM-DD[( |T)HH:MM[:SS[.fff]]][Z]` (UTC) into Unix milliseconds.
-pub(crate) fn parse_datetime_ms(s: &str) -> Option<i64> {
-    let s = s.trim();
-    let b = s.as_bytes();
-    if b.len() < 10 || b[4] != b'-' || b[7] != b'-' {
-        return None;
-    }
-    let num = |r: std::ops::Range<usize>| -> Option<i64> {
-        let t = s.get(r)?;
-        t.bytes()
-            .all(|c| c.is_ascii_digit())
-            .then(|| t.parse().ok())?
-    };
-    let (y, m, d) = (num(0..4)?, num(5..7)?, num(8..10)?);
-    if !(1..=12).contains(&m) || !(1..=31).contains(&d) {
-        return None;
-    }
-    let mut ms = days_from_civil(y, m, d) * DAY_MS;
-    let mut rest = s.get(10..)?;
-    if rest.is_empty() {
-        return Some(ms);
-    }
-    if !(rest.starts_with('T') || rest.starts_with(' ')) || rest.len() < 6 {
-        return None;
-    }
-    let hh: i64 = rest.get(1..3)?.parse().ok()?;
-    let mi: i64 = rest.get(4..6)?.parse().ok()?;
-    rest = rest.get(6..)?;
-    let mut ss = 0;
-    if let Some(r) = rest.strip_prefix(':') {
-        ss = r.get(0..2)?.parse().ok()?;
-        rest = r.get(2..)?;
-    }
-    ms += (hh * 3600 + mi * 60 + ss) * 1000;
-    if let Some(r) = rest.strip_prefix('.') {
-        let digits: String = r.chars().take_while(char::is_ascii_digit).collect();
-        let frac: String = digits.chars().chain("000".chars()).take(3).collect();
-        ms += frac.parse::<i64>().ok()?;
-        rest = r.get(digits.len()..)?;
-    }
-    matches!(rest, "" | "Z" | "z").then_some(ms)
-}
 
 /// Text of a cell; empty text is NULL (Act-On does not tell empty from absent).
 fn text(v: &J) -> Option<String> {
@@ -92,18 +39,6 @@ fn text(v: &J) -> Option<String> {
                 .join(","),
         ),
         J::Object(_) => Some(v.to_string()),
-    }
-}
-
-fn int(v: &J) -> Option<i64> {
-    match v {
-        J::Number(n) => n.as_i64().or_else(|| {
-            n.as_f64()
-                .filter(|f| f.fract() == 0.0 && f.abs() < 9.0e18)
-                .map(|f| f as i64)
-        }),
-        J::String(s) => s.trim().parse().ok(),
-        _ => None,
     }
 }
 

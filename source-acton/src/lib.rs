@@ -126,6 +126,7 @@ pub use views::{
 
 use client::{Call, Client};
 use pacer::Pacer;
+use source_core::http::ApiClient;
 use views::{Kind, ListEntry, Relation};
 
 /// The most rows a `/api/1` page returns (`count` ≤ 1000).
@@ -248,20 +249,16 @@ impl ActOnSource {
         tokens: SharedTokenProvider,
         options: ActOnOptions,
     ) -> Result<Self, Error> {
-        let settings = auth_core::http::HttpSettings::from_config(&config.common);
-        let http = auth_core::http::client(&settings).map_err(|e| Error::Config {
-            property: "ProxyServer",
-            message: e.to_string(),
-        })?;
         let key = account_key(config, &format!("{:p}", Arc::as_ptr(&tokens)));
-        let pacer = Pacer::shared(&key, options.requests_per_second);
-        let client = Client::new(
-            http,
-            config.common.api_base_url.clone(),
-            tokens,
-            pacer,
-            config.common.timeout.filter(|t| !t.is_zero()),
-        );
+        let pacer = pacer::shared(&key, options.requests_per_second);
+        let api =
+            ApiClient::connect(&config.common, tokens, pacer, client::POLICY).map_err(|e| {
+                Error::Config {
+                    property: "ProxyServer",
+                    message: e.to_string(),
+                }
+            })?;
+        let client = Client::new(api);
         let page_size = config
             .common
             .pagesize

@@ -3,6 +3,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use source_core::datetime::DAY_MS;
 use source_core::{Filter, FilterSupport, Op, TableInfo, Value};
 
 use crate::Error;
@@ -13,8 +14,6 @@ use crate::views::{
     CREATED_DATE, DRILLDOWN_TYPES, Kind, LISTING_TYPES, MESSAGE_TYPES, MODIFIED_DATE,
     PROGRAM_TYPES, Relation,
 };
-
-const DAY_MS: i64 = 86_400_000;
 
 /// The string values of an `=` or `IN` filter with text literals.
 fn strings(f: &Filter) -> Option<Vec<String>> {

@@ -50,6 +50,8 @@ pub enum Format {
     Json,
     /// CSV with a header line (RFC 4180 quoting).
     Csv,
+    /// One JSON object per line (newline-delimited JSON), for streaming consumers.
+    Ndjson,
 }
 
 impl FromStr for Format {
@@ -67,7 +69,10 @@ impl FromStr for Format {
             "table" => Ok(Format::Table),
             "json" => Ok(Format::Json),
             "csv" => Ok(Format::Csv),
-            other => Err(format!("unknown format `{other}`; use table, json or csv")),
+            "ndjson" | "jsonl" => Ok(Format::Ndjson),
+            other => Err(format!(
+                "unknown format `{other}`; use table, json, ndjson or csv"
+            )),
         }
     }
 }
@@ -257,7 +262,7 @@ impl<'w> BatchWriter<'w> {
                 writer.out.write_all(&bytes)?;
             }
             Format::Json => writer.out.write_all(b"[")?,
-            Format::Table => {}
+            Format::Table | Format::Ndjson => {}
         }
         Ok(writer)
     }
@@ -285,11 +290,18 @@ impl<'w> BatchWriter<'w> {
                     self.table_rows.extend(rows);
                 }
             }
-            Format::Json => {
+            Format::Json | Format::Ndjson => {
+                let ndjson = self.format == Format::Ndjson;
                 for row in 0..batch.num_rows() {
                     let mut object = serde_json::Map::new();
                     for (field, column) in batch.schema().fields().iter().zip(batch.columns()) {
                         object.insert(field.name().clone(), json_value(column.as_ref(), row)?);
+                    }
+                    if ndjson {
+                        serde_json::to_writer(&mut *self.out, &object)
+                            .map_err(|e| Error::Io(std::io::Error::other(e)))?;
+                        self.out.write_all(b"\n")?;
+                        continue;
                     }
                     if self.json_rows > 0 {
                         self.out.write_all(b",")?;
@@ -307,7 +319,7 @@ impl<'w> BatchWriter<'w> {
     /// Ends output (the JSON `]`, the whole text table).
     pub fn finish(self) -> Result<()> {
         match self.format {
-            Format::Csv => {}
+            Format::Csv | Format::Ndjson => {}
             Format::Json => {
                 self.out
                     .write_all(if self.json_rows > 0 { b"\n]\n" } else { b"]\n" })?
@@ -542,5 +554,49 @@ mod tests {
         let mut out = Vec::new();
         write_batches(Format::Table, &b.schema(), &[], &mut out).unwrap();
         assert_eq!(String::from_utf8(out).unwrap().lines().count(), 3);
+    }
+}
+
+#[cfg(test)]
+mod ndjson_tests {
+    use std::sync::Arc;
+
+    use arrow_array::{Int64Array, RecordBatch, StringArray};
+    use arrow_schema::{DataType, Field, Schema};
+
+    use super::*;
+
+    #[test]
+    fn ndjson_writes_one_object_per_line_across_batches() {
+        let schema = Arc::new(Schema::new(vec![
+            Field::new("id", DataType::Int64, false),
+            Field::new("name", DataType::Utf8, true),
+        ]));
+        let batch = |ids: Vec<i64>, names: Vec<Option<&str>>| {
+            RecordBatch::try_new(
+                schema.clone(),
+                vec![
+                    Arc::new(Int64Array::from(ids)),
+                    Arc::new(StringArray::from(names)),
+                ],
+            )
+            .unwrap()
+        };
+        let mut out = Vec::new();
+        write_batches(
+            Format::Ndjson,
+            &schema,
+            &[
+                batch(vec![1, 2], vec![Some("a"), None]),
+                batch(vec![3], vec![Some("c")]),
+            ],
+            &mut out,
+        )
+        .unwrap();
+        let text = String::from_utf8(out).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines.len(), 3);
+        assert_eq!(lines[0], r#"{"id":1,"name":"a"}"#);
+        assert_eq!(lines[1], r#"{"id":2,"name":null}"#);
     }
 }

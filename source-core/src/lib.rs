@@ -21,6 +21,9 @@
 //! - Procedures: [`DataSource::procedures`] and [`DataSource::execute_procedure`], empty by
 //!   default (the `procedures` crate fills them in).
 //! - [`format`](mod@format): batches as a text table, JSON or CSV, for the CLI.
+//! - For HTTP sources: [`http`] (the authenticated, paced, retried send loop),
+//!   [`ratelimit`] (the process-wide sliding-window limiter), [`datetime`] (API date
+//!   texts → Unix milliseconds) and [`json`] (lenient JSON values).
 //!
 //! # The scan contract
 //! 1. The caller splits the WHERE clause into conjuncts and asks `filter_support` for each.
@@ -47,14 +50,21 @@
 //!    `impl DataSource`. Only `name`, `list_tables` and `scan` are required; override
 //!    `filter_support`, `sort_support`, the writes and the procedures only for what the API
 //!    really does.
-//! 4. `src/client.rs` (HTTP over `auth_core::http::client`, 401 → `on_unauthorized` once,
-//!    429/5xx retries), `src/schema.rs` (API metadata → [`TableInfo`]), `src/decode.rs`
-//!    (one page of JSON → one [`RecordBatch`]), `src/pushdown.rs` (filters → API
+//! 4. `src/client.rs`: a thin wrapper over [`http::ApiClient`] (the shared send loop: bearer
+//!    token, 401 → `on_unauthorized` once, 429/5xx/network retries with bounded backoff
+//!    honouring `Retry-After`, `Timeout`) with the source's [`http::RetryPolicy`], its
+//!    request type and the mapping of [`http::SendError`] to its own error (only the source
+//!    knows its error bodies). Pace requests with a process-wide
+//!    [`ratelimit::RateLimiter::shared`] keyed by base URL and app or account, at the API's
+//!    documented limit (learned from response headers where the API sends them).
+//!    `src/schema.rs` (API metadata → [`TableInfo`]), `src/decode.rs` (one page of JSON →
+//!    one [`RecordBatch`]; date texts with [`datetime`]), `src/pushdown.rs` (filters → API
 //!    parameters, with the Exact/Loose table), `src/error.rs` (a `thiserror` enum wrapped in
 //!    [`Error::Source`]).
 //! 5. An emulator for the API in the `emulator` crate, and `tests/<crate>.rs` that runs
 //!    discovery, every operator, paging, writes and faults against it over loopback HTTP,
-//!    asserting pushdown through the emulator's request log.
+//!    asserting pushdown through the emulator's request log. `source-core`'s `test-util`
+//!    feature (a dev-dependency) has the scan-reading helpers (`source_core::test_util`).
 //! 6. A `connector airtable` arm in the CLI calling the same [`format`](mod@format) functions as the
 //!    other sources.
 //!
@@ -77,12 +87,18 @@
 //! ```
 #![forbid(unsafe_code)]
 
+pub mod datetime;
 mod error;
 mod filter;
 pub mod format;
+pub mod http;
+pub mod json;
 pub mod memory;
+pub mod ratelimit;
 mod stream;
 mod table;
+#[cfg(feature = "test-util")]
+pub mod test_util;
 
 use std::fmt::Debug;
 use std::future::Future;

@@ -1,32 +1,31 @@
-//! Authenticated, paced and retried HubSpot requests.
+//! Authenticated, paced and retried HubSpot requests: [`source_core::http::ApiClient`] with
+//! HubSpot's retry policy and error bodies.
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use auth_core::{Secret, SharedTokenProvider};
 use reqwest::Method;
-use tokio::time::Instant;
-use url::Url;
+use source_core::http::{ApiClient, Request, RetryPolicy, SendError};
 
 use crate::Error;
-use crate::ratelimit::{Observed, RateLimiter};
+use crate::ratelimit::{HEADER_PREFIX, RateLimiter};
 
-/// Attempts for a request refused with 429 (the limiter should make this rare).
-const MAX_429_ATTEMPTS: u32 = 8;
-/// Attempts for 5xx answers and network errors.
-const MAX_FAILURE_ATTEMPTS: u32 = 6;
-/// Longest wait between attempts.
-const MAX_BACKOFF: Duration = Duration::from_secs(10);
+/// Retries for HubSpot: the limiter makes 429 rare; its headers teach the limiter the app's
+/// real limit.
+pub(crate) const POLICY: RetryPolicy = RetryPolicy {
+    max_429_attempts: 8,
+    max_failure_attempts: 6,
+    backoff_base: Duration::from_millis(100),
+    backoff_doublings: 7,
+    max_backoff: Duration::from_secs(10),
+    rate_limit_headers: Some(HEADER_PREFIX),
+};
 
 /// One HTTP client for one app: the shared reqwest client, a token provider and the app's
 /// process-wide rate limiter.
 #[derive(Debug, Clone)]
 pub(crate) struct Client {
-    http: reqwest::Client,
-    base: Url,
-    tokens: SharedTokenProvider,
-    limiter: Arc<RateLimiter>,
-    timeout: Option<Duration>,
+    api: ApiClient,
 }
 
 /// A request to make.
@@ -58,23 +57,6 @@ impl<'a> Call<'a> {
 /// A successful response.
 pub(crate) struct Reply {
     pub(crate) body: bytes::Bytes,
-}
-
-fn jitter_ms(attempt: u32) -> u64 {
-    // A cheap spread so that concurrent pages do not retry in lockstep.
-    static COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-    let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    (n.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ u64::from(attempt)).rotate_left(17) % 100
-}
-
-fn backoff(attempt: u32) -> Duration {
-    let base = 100u64.saturating_mul(1u64 << attempt.min(7));
-    Duration::from_millis(base + jitter_ms(attempt)).min(MAX_BACKOFF)
-}
-
-fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
-    let v = headers.get(reqwest::header::RETRY_AFTER)?.to_str().ok()?;
-    v.trim().parse::<u64>().ok().map(Duration::from_secs)
 }
 
 /// HubSpot's error body, as far as we use it.
@@ -133,171 +115,53 @@ pub(crate) fn api_error(context: &str, status: u16, body: &[u8]) -> Error {
 }
 
 impl Client {
-    pub(crate) fn new(
-        http: reqwest::Client,
-        base: Url,
-        tokens: SharedTokenProvider,
-        limiter: Arc<RateLimiter>,
-        timeout: Option<Duration>,
-    ) -> Self {
-        Self {
-            http,
-            base,
-            tokens,
-            limiter,
-            timeout,
-        }
+    pub(crate) fn new(api: ApiClient) -> Self {
+        Self { api }
     }
 
     pub(crate) fn limiter(&self) -> &Arc<RateLimiter> {
-        &self.limiter
-    }
-
-    fn url(&self, call: &Call<'_>) -> Result<Url, Error> {
-        let mut url = self.base.clone();
-        {
-            let mut segs = url.path_segments_mut().map_err(|()| Error::Config {
-                property: "APIBaseURL",
-                message: "cannot be a base URL".into(),
-            })?;
-            segs.pop_if_empty();
-            for s in &call.path {
-                segs.push(s);
-            }
-        }
-        if !call.query.is_empty() {
-            url.query_pairs_mut().extend_pairs(call.query.iter());
-        }
-        Ok(url)
+        self.api.limiter()
     }
 
     /// Sends `call`: waits for a rate-limit slot, adds the bearer token, refreshes once on
     /// 401, retries 429 (honouring Retry-After) and, when idempotent, 5xx and network errors
     /// with bounded backoff. Non-2xx answers that retrying cannot fix become errors.
     pub(crate) async fn send(&self, call: &Call<'_>) -> Result<Reply, Error> {
-        let url = self.url(call)?;
-        let deadline = self.timeout.map(|t| Instant::now() + t);
         let context = call.context;
-        let mut token: Option<Secret> = None;
-        let mut refreshed = false;
-        let (mut limited, mut failures) = (0u32, 0u32);
-        loop {
-            let current = match &token {
-                Some(t) => t.clone(),
-                None => {
-                    let t = self
-                        .tokens
-                        .access_token()
-                        .await
-                        .map_err(|source| Error::Auth {
-                            context: context.to_owned(),
-                            source: Box::new(source),
-                        })?;
-                    token = Some(t.clone());
-                    t
-                }
-            };
-            let permit = self.limiter.acquire().await;
-            let mut request = self
-                .http
-                .request(call.method.clone(), url.clone())
-                .bearer_auth(current.expose());
-            if let Some(body) = &call.body {
-                request = request.json(body);
-            }
-            let wait = match request.send().await {
-                Ok(response) => {
-                    let status = response.status();
-                    let headers = response.headers().clone();
-                    permit.finish(Observed::from_headers(&headers));
-                    let body = match response.bytes().await {
-                        Ok(b) => b,
-                        Err(e) if call.idempotent && failures + 1 < MAX_FAILURE_ATTEMPTS => {
-                            failures += 1;
-                            tracing::debug!(context, error = %e, "body read failed; retrying");
-                            self.wait(backoff(failures), deadline, context).await?;
-                            continue;
-                        }
-                        Err(e) => return Err(transport(context, &url, e)),
-                    };
-                    if status.is_success() {
-                        return Ok(Reply { body });
-                    }
-                    match status.as_u16() {
-                        401 if !refreshed => {
-                            refreshed = true;
-                            let next =
-                                self.tokens
-                                    .on_unauthorized(&current)
-                                    .await
-                                    .map_err(|source| Error::Auth {
-                                        context: context.to_owned(),
-                                        source: Box::new(source),
-                                    })?;
-                            token = Some(next);
-                            continue;
-                        }
-                        429 => {
-                            limited += 1;
-                            if limited >= MAX_429_ATTEMPTS {
-                                return Err(Error::RateLimited {
-                                    context: context.to_owned(),
-                                    attempts: limited,
-                                });
-                            }
-                            let wait = retry_after(&headers).unwrap_or_else(|| backoff(limited));
-                            // Everyone using this app waits, not only this request.
-                            self.limiter.pause_until(Instant::now() + wait);
-                            tracing::debug!(context, ?wait, "429; pausing the app's requests");
-                            wait
-                        }
-                        500..=599
-                            if (call.idempotent || matches!(status.as_u16(), 502..=504))
-                                && failures + 1 < MAX_FAILURE_ATTEMPTS =>
-                        {
-                            failures += 1;
-                            retry_after(&headers)
-                                .unwrap_or_else(|| backoff(failures))
-                                .min(MAX_BACKOFF)
-                        }
-                        code => return Err(api_error(context, code, &body)),
-                    }
-                }
-                Err(e) => {
-                    drop(permit);
-                    if e.is_timeout() {
-                        return Err(Error::Timeout {
-                            context: context.to_owned(),
-                            limit: self.timeout.unwrap_or_default(),
-                        });
-                    }
-                    if call.idempotent && failures + 1 < MAX_FAILURE_ATTEMPTS {
-                        failures += 1;
-                        tracing::debug!(context, error = %e, "request failed; retrying");
-                        backoff(failures)
-                    } else {
-                        return Err(transport(context, &url, e));
-                    }
-                }
-            };
-            self.wait(wait, deadline, context).await?;
+        let request = Request {
+            method: &call.method,
+            path: &call.path,
+            query: &call.query,
+            body: call.body.as_ref(),
+            idempotent: call.idempotent,
+            context,
+        };
+        match self.api.send(request).await {
+            Ok(body) => Ok(Reply { body }),
+            Err(e) => Err(match e {
+                SendError::BaseUrl => Error::Config {
+                    property: "APIBaseURL",
+                    message: "cannot be a base URL".into(),
+                },
+                SendError::Auth(source) => Error::Auth {
+                    context: context.to_owned(),
+                    source,
+                },
+                SendError::RateLimited { attempts } => Error::RateLimited {
+                    context: context.to_owned(),
+                    attempts,
+                },
+                SendError::Timeout { limit } => Error::Timeout {
+                    context: context.to_owned(),
+                    limit,
+                },
+                SendError::Transport { message } => Error::Transport {
+                    context: context.to_owned(),
+                    message,
+                },
+                SendError::Status { status, body } => api_error(context, status, &body),
+            }),
         }
-    }
-
-    async fn wait(
-        &self,
-        wait: Duration,
-        deadline: Option<Instant>,
-        context: &str,
-    ) -> Result<(), Error> {
-        if deadline.is_some_and(|d| Instant::now() + wait > d) {
-            return Err(Error::Timeout {
-                context: context.to_owned(),
-                limit: self.timeout.unwrap_or_default(),
-            });
-        }
-        tokio::time::sleep(wait).await;
-        Ok(())
     }
 
     /// Sends and parses a JSON answer.
@@ -310,12 +174,5 @@ impl Client {
             context: call.context.to_owned(),
             message: e.to_string(),
         })
-    }
-}
-
-fn transport(context: &str, url: &Url, e: reqwest::Error) -> Error {
-    Error::Transport {
-        context: context.to_owned(),
-        message: auth_core::http::transport_error(url, e).to_string(),
     }
 }

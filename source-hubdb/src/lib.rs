@@ -140,6 +140,7 @@ pub use schema::{DRAFT_SUFFIX, OWNERS};
 use client::{Call, Client};
 use ratelimit::RateLimiter;
 use schema::{HubTable, Relation, Target};
+use source_core::http::ApiClient;
 
 /// The largest `limit` HubDB's rows endpoint honours (UNVERIFIED upstream; the emulator
 /// caps at this).
@@ -281,20 +282,16 @@ impl HubDbSource {
         tokens: SharedTokenProvider,
         options: HubDbOptions,
     ) -> Result<Self, Error> {
-        let settings = auth_core::http::HttpSettings::from_config(&config.common);
-        let http = auth_core::http::client(&settings).map_err(|e| Error::Config {
-            property: "ProxyServer",
-            message: e.to_string(),
-        })?;
         let limiter =
-            RateLimiter::shared(&limiter_key(config, &format!("{:p}", Arc::as_ptr(&tokens))));
-        let client = Client::new(
-            http,
-            config.common.api_base_url.clone(),
-            tokens,
-            limiter,
-            config.common.timeout.filter(|t| !t.is_zero()),
-        );
+            ratelimit::shared(&limiter_key(config, &format!("{:p}", Arc::as_ptr(&tokens))));
+        let api =
+            ApiClient::connect(&config.common, tokens, limiter, client::POLICY).map_err(|e| {
+                Error::Config {
+                    property: "ProxyServer",
+                    message: e.to_string(),
+                }
+            })?;
+        let client = Client::new(api);
         let page_size = config
             .common
             .pagesize

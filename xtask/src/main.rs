@@ -3,7 +3,7 @@
 //! - `ci`: everything CI checks — formatting, clippy, `tidy`, the whole test suite and the
 //!   end-to-end checks — in the order that fails fastest.
 //! - `tidy`: the architecture rules (dependency direction, one TLS stack).
-//! - `bench [--quick]`: the benchmarks, written to `target/bench/`.
+//! - `bench [--quick]`: the benchmarks of `docs/benchmarks.md`, written to `target/bench/`.
 //! - `fuzz [SECONDS]`: the connection-string parser under cargo-fuzz.
 
 use std::path::{Path, PathBuf};
@@ -114,138 +114,142 @@ fn fuzz(seconds: &str) -> Result<(), String> {
     step("fuzz connstr parser", cmd)
 }
 
-/// A benchmark program: it prints one JSON object on stdout and a human table on stderr.
-struct Bench {
-    package: &'static str,
-    example: &'static str,
-    args: &'static [&'static str],
-    quick_args: &'static [&'static str],
-    /// For scans at a rate limit: the largest acceptable `ratio` (time ÷ the floor the limit
-    /// allows), checked only when the program reports one. Generous, so that noise never fails
-    /// a run, but a real regression does.
-    max_ratio: Option<f64>,
+/// The benchmark profile: optimised, without a full release build of DataFusion (see the root
+/// `Cargo.toml`). Every benchmark binary is built with it, so the quick run in CI reuses the
+/// artifacts of the full one.
+const BENCH_PROFILE: &str = "bench-lite";
+
+/// The target directory cargo uses here (honours `CARGO_TARGET_DIR` and `.cargo/config.toml`).
+fn target_dir() -> Result<PathBuf, String> {
+    let output = cargo()
+        .args(["metadata", "--format-version", "1", "--no-deps"])
+        .output()
+        .map_err(|e| format!("cannot run cargo metadata: {e}"))?;
+    let value: serde_json::Value = serde_json::from_slice(&output.stdout)
+        .map_err(|e| format!("cargo metadata: bad JSON: {e}"))?;
+    value["target_directory"]
+        .as_str()
+        .map(PathBuf::from)
+        .ok_or_else(|| "cargo metadata: no target_directory".to_owned())
 }
 
-const BENCHES: &[Bench] = &[
-    Bench {
-        package: "token-store",
-        example: "bench",
-        args: &[],
-        quick_args: &["--quick"],
-        max_ratio: None,
-    },
-    Bench {
-        package: "source-hubdb",
-        example: "bench_scan",
-        // 500 pages: well past HubSpot's 100-request burst, so the steady rate decides.
-        args: &[
-            "--rows",
-            "50000",
-            "--pagesize",
-            "100",
-            "--latency-ms",
-            "100",
-        ],
-        quick_args: &[
-            "--rows",
-            "20000",
-            "--pagesize",
-            "100",
-            "--rate",
-            "20",
-            "--window-ms",
-            "1000",
-            "--latency-ms",
-            "50",
-        ],
-        max_ratio: Some(1.5),
-    },
-    Bench {
-        package: "source-acton",
-        example: "bench_list",
-        // 100,000 records at 5 requests per second and 100 ms latency (floor: 20 s).
-        args: &[],
-        quick_args: &["--quick"],
-        max_ratio: Some(1.5),
-    },
-];
-
+/// `cargo xtask bench [--quick]`: builds the benchmark binaries, runs the token-store
+/// micro-benchmarks and then the orchestrator (`bench/src/main.rs`), which runs the six scenarios
+/// of `docs/benchmarks.md` against `connector emulator`, installs the Python and Node SDKs under
+/// `target/bench-sdk/` on first use, prints the Markdown table and writes
+/// `target/bench/bench-<ts>.json` and `.md`. Fails when a regression guard fails.
 fn bench(quick: bool) -> Result<(), String> {
-    let root = workspace_root();
-    let out_dir = root.join("target").join("bench");
+    let started = Instant::now();
+    let target = target_dir()?;
+    let out_dir = target.join("bench");
     std::fs::create_dir_all(&out_dir).map_err(|e| format!("cannot create {out_dir:?}: {e}"))?;
-    // A lighter release profile would still rebuild everything; benchmarks need optimised code,
-    // and only the benchmark crates (never DataFusion) are built here.
-    let mut results = Vec::new();
-    let mut regressions = Vec::new();
-    for bench in BENCHES {
-        let (package, example) = (bench.package, bench.example);
-        let mut cmd = cargo();
-        cmd.args([
-            "run",
-            "--release",
-            "--quiet",
-            "-p",
-            package,
-            "--example",
-            example,
-            "--",
-        ]);
-        cmd.args(if quick { bench.quick_args } else { bench.args });
-        eprintln!("\n==> bench {package}/{example}");
-        let started = Instant::now();
-        let output = cmd
-            .stderr(std::process::Stdio::inherit())
-            .output()
-            .map_err(|e| format!("cannot run the {package} benchmark: {e}"))?;
-        if !output.status.success() {
-            return Err(format!(
-                "benchmark {package}/{example} failed ({})",
-                output.status
-            ));
-        }
-        let text = String::from_utf8_lossy(&output.stdout);
-        let value: serde_json::Value = serde_json::from_str(text.trim())
-            .map_err(|e| format!("benchmark {package}/{example} printed no JSON object: {e}"))?;
-        eprintln!(
-            "<== bench {package}/{example}: {:.1}s",
-            started.elapsed().as_secs_f64()
-        );
-        if let (Some(max), Some(ratio)) = (bench.max_ratio, value["ratio"].as_f64())
-            && ratio > max
-        {
-            regressions.push(format!("{package}/{example}: ratio {ratio:.2} > {max}"));
-        }
-        if value["rate_limited"].as_u64().is_some_and(|n| n > 0) {
-            regressions.push(format!(
-                "{package}/{example}: {} requests were rate limited (429)",
-                value["rate_limited"]
-            ));
-        }
-        results.push(serde_json::json!({"package": package, "example": example, "result": value}));
+
+    let mut build = cargo();
+    build.args([
+        "build",
+        "--profile",
+        BENCH_PROFILE,
+        "-p",
+        "cli",
+        "-p",
+        "bench",
+        "--bins",
+    ]);
+    let build_started = Instant::now();
+    step("build benchmark binaries", build)?;
+    let build_seconds = build_started.elapsed().as_secs_f64();
+
+    // In-process token-store numbers (open + decrypt with key file and passphrase, lock + write).
+    eprintln!("\n==> bench token-store/bench");
+    let mut store = cargo();
+    store.args([
+        "run",
+        "--profile",
+        BENCH_PROFILE,
+        "--quiet",
+        "-p",
+        "token-store",
+        "--example",
+        "bench",
+        "--",
+    ]);
+    if quick {
+        store.arg("--quick");
     }
+    let output = store
+        .stderr(std::process::Stdio::inherit())
+        .output()
+        .map_err(|e| format!("cannot run the token-store benchmark: {e}"))?;
+    if !output.status.success() {
+        return Err(format!("token-store benchmark failed ({})", output.status));
+    }
+    let token_store: serde_json::Value =
+        serde_json::from_str(String::from_utf8_lossy(&output.stdout).trim())
+            .map_err(|e| format!("token-store benchmark printed no JSON object: {e}"))?;
+
     let stamp = std::time::UNIX_EPOCH
         .elapsed()
         .map(|d| d.as_secs())
         .unwrap_or_default();
-    let path = out_dir.join(format!("bench-{stamp}.json"));
-    let report = serde_json::json!({"quick": quick, "benches": results});
-    std::fs::write(
-        &path,
-        serde_json::to_string_pretty(&report).unwrap_or_default(),
-    )
-    .map_err(|e| format!("cannot write {path:?}: {e}"))?;
-    println!(
-        "{}",
-        serde_json::to_string_pretty(&report).unwrap_or_default()
-    );
-    eprintln!("\nxtask bench: results written to {}", path.display());
-    if regressions.is_empty() {
-        Ok(())
-    } else {
-        Err(format!(
-            "benchmark targets missed:\n  {}",
-            regressions.join("\n  ")
-        ))
+    let json_path = out_dir.join(format!("bench-{stamp}.json"));
+    let bin = target.join(BENCH_PROFILE);
+    let mut orchestrator = Command::new(bin.join("bench"));
+    orchestrator
+        .current_dir(workspace_root())
+        .arg("--connector")
+        .arg(bin.join("connector"))
+        .arg("--scan")
+        .arg(bin.join("bench-scan"))
+        .arg("--sdk-dir")
+        .arg(target.join("bench-sdk"))
+        .arg("--out")
+        .arg(&json_path);
+    if quick {
+        orchestrator.arg("--quick");
     }
+    // The orchestrator prints the table on stdout and writes the JSON even when a guard fails.
+    let verdict = step("bench scenarios", orchestrator);
+
+    // Add the token-store results and the build time to the run's JSON and Markdown.
+    if let Ok(text) = std::fs::read_to_string(&json_path)
+        && let Ok(mut report) = serde_json::from_str::<serde_json::Value>(&text)
+    {
+        report["token_store"] = token_store.clone();
+        report["build_seconds"] = serde_json::json!((build_seconds * 10.0).round() / 10.0);
+        report["profile"] = serde_json::json!(BENCH_PROFILE);
+        let _ = std::fs::write(
+            &json_path,
+            serde_json::to_string_pretty(&report).unwrap_or_default(),
+        );
+    }
+    let mut table = String::from(
+        "\n### Token store, in process (`token-store/examples/bench.rs`)\n\n| operation | median µs | × plain read |\n|---|---:|---:|\n",
+    );
+    for b in token_store["benchmarks"].as_array().into_iter().flatten() {
+        table.push_str(&format!(
+            "| {} | {:.1} | {:.1} |\n",
+            b["name"].as_str().unwrap_or_default(),
+            b["median_us"].as_f64().unwrap_or_default(),
+            b["ratio_vs_baseline"].as_f64().unwrap_or_default()
+        ));
+    }
+    println!("{table}");
+    let md_path = json_path.with_extension("md");
+    if let Ok(mut md) = std::fs::read_to_string(&md_path) {
+        md.push_str(&table);
+        md.push_str(&format!(
+            "\nBuilt with `--profile {BENCH_PROFILE}` (this run's build step: {build_seconds:.0} s); whole `cargo xtask bench{}`: {:.0} s.\n",
+            if quick { " --quick" } else { "" },
+            started.elapsed().as_secs_f64()
+        ));
+        let _ = std::fs::write(&md_path, md);
+    }
+    eprintln!(
+        "\nxtask bench: {} in {:.0}s; results in {} and {}",
+        if verdict.is_ok() { "ok" } else { "FAILED" },
+        started.elapsed().as_secs_f64(),
+        json_path.display(),
+        md_path.display()
+    );
+    verdict.map_err(|_| "benchmark regression guards failed (see the table above)".to_owned())
 }

@@ -1,13 +1,10 @@
 //! Shared fixtures: an emulator, a source connected to it, and helpers to read results.
 
-use arrow_array::cast::AsArray;
-use arrow_array::types::{Int64Type, TimestampMillisecondType};
-use arrow_array::{Array, RecordBatch};
-use arrow_schema::DataType;
+use arrow_array::RecordBatch;
 use emulator::{ActOnToken, Emulator, EmulatorBuilder};
-use futures::TryStreamExt;
 use source_acton::{ActOnOptions, ActOnSource};
-use source_core::{DataSource, ScanRequest, Value};
+use source_core::Value;
+pub(crate) use source_core::test_util::{column, read, rows, scan_error};
 
 /// The access token the emulator accepts without a flow.
 pub(crate) const TOKEN: &str = "test-access-token";
@@ -50,68 +47,6 @@ pub(crate) fn source_with(emu: &Emulator, extra: &str, options: ActOnOptions) ->
     let config = config(emu, extra);
     let tokens = source_acton::token_provider(&config).expect("token provider");
     ActOnSource::connect_with(&config, tokens, options).expect("connect")
-}
-
-/// Every batch of a scan.
-pub(crate) async fn read(
-    source: &dyn DataSource,
-    table: &str,
-    request: ScanRequest,
-) -> Vec<RecordBatch> {
-    source
-        .scan(table, request)
-        .await
-        .expect("scan starts")
-        .try_collect()
-        .await
-        .expect("scan completes")
-}
-
-/// The error of a scan (at start or while reading).
-pub(crate) async fn scan_error(
-    source: &dyn DataSource,
-    table: &str,
-    request: ScanRequest,
-) -> source_core::Error {
-    match source.scan(table, request).await {
-        Err(e) => e,
-        Ok(stream) => stream
-            .try_collect::<Vec<_>>()
-            .await
-            .expect_err("the scan should fail"),
-    }
-}
-
-/// Rows in all batches.
-pub(crate) fn rows(batches: &[RecordBatch]) -> usize {
-    batches.iter().map(RecordBatch::num_rows).sum()
-}
-
-/// One cell as a `Value`.
-pub(crate) fn cell(array: &dyn Array, row: usize) -> Value {
-    if array.is_null(row) {
-        return Value::Null;
-    }
-    match array.data_type() {
-        DataType::Utf8 => Value::Str(array.as_string::<i32>().value(row).to_owned()),
-        DataType::Int64 => Value::Int(array.as_primitive::<Int64Type>().value(row)),
-        DataType::Boolean => Value::Bool(array.as_boolean().value(row)),
-        DataType::Timestamp(..) => {
-            Value::TimestampMs(array.as_primitive::<TimestampMillisecondType>().value(row))
-        }
-        other => Value::Str(format!("<{other}>")),
-    }
-}
-
-/// Every value of `column` across the batches.
-pub(crate) fn column(batches: &[RecordBatch], column: &str) -> Vec<Value> {
-    let mut out = Vec::new();
-    for b in batches {
-        let idx = b.schema().index_of(column).expect("column in batch");
-        let array = b.column(idx);
-        out.extend((0..b.num_rows()).map(|r| cell(array.as_ref(), r)));
-    }
-    out
 }
 
 /// Text values of `column` (NULL as "").

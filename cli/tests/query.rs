@@ -1,0 +1,186 @@
+//! `connector <source> query` and `connector demo` as users run them.
+
+// A failed unwrap is a failed test, with its message.
+#![allow(clippy::unwrap_used)]
+
+use std::process::{Command, Output};
+
+use emulator::Emulator;
+
+fn connector(args: &[&str], connection: &str) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_connector"))
+        .args(args)
+        .env("CONNECTOR_CONNECTION", connection)
+        .output()
+        .unwrap()
+}
+
+fn ok(out: Output) -> String {
+    assert!(
+        out.status.success(),
+        "stderr: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+async fn hubdb() -> (Emulator, String) {
+    let emu = Emulator::builder()
+        .hubdb_rows(300)
+        .acton_records(20)
+        .start()
+        .await
+        .unwrap();
+    let info = emu.hubspot().info();
+    let conn = format!(
+        "AuthScheme=PrivateApp;PrivateAppToken={};APIBaseURL={}",
+        info.private_app_token, info.base_url
+    );
+    (emu, conn)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn query_formats_json_ndjson_csv_and_parquet() {
+    let (emu, conn) = hubdb().await;
+    let sql = "SELECT Id, title, attendees FROM events WHERE attendees >= 100 ORDER BY Id LIMIT 3";
+    let json: serde_json::Value = serde_json::from_str(&ok(connector(
+        &["hubdb", "query", sql, "--format", "json"],
+        &conn,
+    )))
+    .unwrap();
+    let rows = json.as_array().unwrap();
+    assert_eq!(rows.len(), 3);
+    assert!(
+        rows[0].get("title").is_some() && rows[0].get("Id").is_some(),
+        "objects keyed by column name"
+    );
+    let ndjson = ok(connector(
+        &["hubdb", "query", sql, "--format", "ndjson"],
+        &conn,
+    ));
+    assert_eq!(ndjson.lines().count(), 3);
+    let csv = ok(connector(
+        &["hubdb", "query", sql, "--format", "csv"],
+        &conn,
+    ));
+    assert_eq!(csv.lines().next(), Some("Id,title,attendees"));
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("out.parquet");
+    ok(connector(
+        &[
+            "hubdb",
+            "query",
+            "SELECT * FROM events",
+            "--format",
+            "parquet",
+            "--output",
+            file.to_str().unwrap(),
+        ],
+        &conn,
+    ));
+    let bytes = std::fs::read(&file).unwrap();
+    assert_eq!(&bytes[..4], b"PAR1");
+    // The filter reached the API.
+    assert!(
+        emu.hubspot()
+            .requests()
+            .iter()
+            .any(|r| r.has_param("attendees__gte", "100"))
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn query_dml_exec_and_errors() {
+    let (_emu, conn) = hubdb().await;
+    let out = ok(connector(
+        &[
+            "hubdb",
+            "query",
+            "INSERT INTO events_Draft (title, attendees) VALUES ('a', 1), ('b', 2)",
+        ],
+        &conn,
+    ));
+    assert!(out.contains("2 rows affected"), "{out}");
+    let out = ok(connector(
+        &[
+            "hubdb",
+            "query",
+            "EXEC PublishTable TableName='events'",
+            "--format",
+            "csv",
+        ],
+        &conn,
+    ));
+    assert!(out.contains("events"), "{out}");
+    let err = connector(&["hubdb", "query", "SELECT * FROM evnts"], &conn);
+    assert_eq!(err.status.code(), Some(4));
+    assert!(String::from_utf8_lossy(&err.stderr).contains("did you mean events?"));
+    let props = ok(connector(
+        &[
+            "hubdb",
+            "query",
+            "SELECT Name, Value FROM sys_connection_props WHERE Name = 'PrivateAppToken'",
+            "--format",
+            "csv",
+        ],
+        &conn,
+    ));
+    assert!(
+        props.contains("********") && !props.contains(&conn[40..50]),
+        "{props}"
+    );
+}
+
+#[test]
+fn demo_walks_through_every_step() {
+    let out = Command::new(env!("CARGO_BIN_EXE_connector"))
+        .arg("demo")
+        .output()
+        .unwrap();
+    let text = ok(out);
+    for step in [
+        "== 1.",
+        "== 4.",
+        "== 7.",
+        "Connector demo launch",
+        "sent: GET /cms/v3/hubdb/tables/",
+    ] {
+        assert!(text.contains(step), "missing {step:?} in:\n{text}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn max_rows_caps_results_but_not_aggregates() {
+    let (_emu, conn) = hubdb().await;
+    let conn = format!("{conn};MaxRows=7");
+    let rows = ok(connector(
+        &[
+            "hubdb",
+            "query",
+            "SELECT Id FROM events LIMIT 50",
+            "--format",
+            "ndjson",
+        ],
+        &conn,
+    ));
+    assert_eq!(
+        rows.lines().count(),
+        7,
+        "MaxRows takes precedence over LIMIT"
+    );
+    let count = ok(connector(
+        &[
+            "hubdb",
+            "query",
+            "SELECT COUNT(*) AS n FROM events",
+            "--format",
+            "csv",
+        ],
+        &conn,
+    ));
+    assert_eq!(
+        count.lines().nth(1),
+        Some("300"),
+        "aggregates see every row"
+    );
+}

@@ -1,0 +1,631 @@
+//! SQL over connector sources, on Apache DataFusion: the CData-style query layer.
+//!
+//! A [`Session`] holds one or more connections ([`DataSource`]s). Each source's tables are
+//! registered twice: unqualified in the default schema (`SELECT * FROM events`) and under
+//! the source's name (`hubdb.events`, so two sources can meet in one join). The system
+//! tables (`sys_tables`, `sys_tablecolumns`, `sys_procedures`, `sys_procedureparameters`,
+//! `sys_connection_props`, `sys_sqlinfo`, `sys_schemas`, `sys_catalogs`) sit in the default
+//! schema and are built from the sources' metadata at query time.
+//!
+//! # Statements
+//! - `SELECT` with `WHERE`, `ORDER BY`, `GROUP BY`/`HAVING`, aggregates, `JOIN`s, `UNION`,
+//!   subqueries, `LIMIT n OFFSET m`, `CASE`, `COALESCE`, window functions and DataFusion's
+//!   scalar functions (string, math, date/time, arrays).
+//! - `INSERT INTO t (cols) VALUES (…), (…)` or `INSERT INTO t (cols) SELECT …`,
+//!   `UPDATE t SET c = expr, … [WHERE …]`, `DELETE FROM t [WHERE …]` on writable tables:
+//!   [`QueryResult::Affected`] with the row count. UPDATE and DELETE first select the keys of
+//!   the matching rows (with pushdown), then write them; a row the source refuses makes the
+//!   statement fail with [`Error::PartialWrite`], which lists every failed row (there are no
+//!   transactions: the other rows stay written).
+//! - `EXEC name a = 1, @b = 'x'` (or `EXECUTE`): runs a procedure of a registered
+//!   [`ProcedureRunner`]; its result set is a [`QueryResult::Rows`].
+//! - `EXPLAIN SELECT …`: DataFusion's plan, showing what was pushed to the source.
+//!
+//! CData dialect touches: `?` positional parameters (bound from [`Session::execute`]'s
+//! values), `[bracket]` identifiers, `[CData].[schema].[table]` names, and names matched
+//! ignoring case (each table and column is rewritten to its canonical spelling). Unknown
+//! names fail with the nearest known one: `table evnts not found; did you mean events?`.
+//!
+//! # Pushdown
+//! Each WHERE conjunct DataFusion offers is translated to a [`source_core::Filter`] when it has
+//! a shape sources understand (`col op literal`, `LIKE`, `IN`, `IS [NOT] NULL`, boolean
+//! columns, `array_has`), and the source's [`DataSource::filter_support`] decides: `Exact`
+//! filters are applied only by the source, `Loose` ones by the source and again by
+//! DataFusion, the rest by DataFusion. The projection becomes
+//! [`source_core::ScanRequest::projection`]; a `LIMIT` reaches the source only when no filter
+//! is left for DataFusion to evaluate. Pages are pulled from the source's stream as the query
+//! consumes them, so a `LIMIT 10` stops after the first page and an export never holds the
+//! table in memory.
+//!
+//! # MaxRows
+//! [`SessionOptions::max_rows`] caps the rows of a result, taking precedence over `LIMIT`;
+//! like CData, it does not apply to queries with aggregation or `GROUP BY` (whose rows are
+//! computed from the whole table). With several connections the smallest cap applies.
+//!
+//! # Example
+//! ```
+//! use std::sync::Arc;
+//! use futures::TryStreamExt;
+//! use source_core::memory::MemorySource;
+//! # async fn run() -> Result<(), sql::Error> {
+//! let mut session = sql::Session::new();
+//! session
+//!     .register_source("mem", Arc::new(MemorySource::example()), sql::SessionOptions::default())
+//!     .await?;
+//! let rows = session
+//!     .execute("SELECT [Name] FROM colours WHERE id > ? ORDER BY Name LIMIT 2", &[3i64.into()])
+//!     .await?
+//!     .collect()
+//!     .await?;
+//! assert_eq!(rows.iter().map(|b| b.num_rows()).sum::<usize>(), 2);
+//! let err = session.execute("SELECT * FROM colour", &[]).await.unwrap_err();
+//! assert_eq!(err.to_string(), "table colour not found; did you mean colours?");
+//! # Ok(()) }
+//! # tokio::runtime::Runtime::new().unwrap().block_on(run()).unwrap();
+//! ```
+#![forbid(unsafe_code)]
+
+mod catalog;
+mod convert;
+mod dml;
+mod error;
+mod exec;
+pub mod export;
+mod lex;
+mod provider;
+mod resolve;
+mod system;
+
+use std::pin::Pin;
+use std::sync::{Arc, RwLock};
+use std::task::{Context, Poll};
+
+use datafusion::arrow::array::RecordBatch;
+use datafusion::arrow::datatypes::SchemaRef;
+use datafusion::common::tree_node::TreeNode;
+use datafusion::execution::SendableRecordBatchStream;
+use datafusion::logical_expr::LogicalPlan;
+use datafusion::prelude::{DataFrame, SessionConfig, SessionContext};
+use datafusion::scalar::ScalarValue;
+use datafusion::sql::parser::{DFParser, Statement as DfStatement};
+use datafusion::sql::sqlparser::ast::Statement;
+use datafusion::sql::sqlparser::dialect::GenericDialect;
+use futures::{Stream, StreamExt, TryStreamExt};
+use source_core::{DataSource, TableInfo, Value};
+
+pub use error::{Error, Result};
+pub use exec::{ProcedureRunner, SourceProcedures};
+pub use system::{CATALOG, NAMES as SYSTEM_TABLES};
+
+use catalog::{Catalog, DefaultSchema, Registered, Runner, SourceSchema};
+
+/// How one connection behaves in a session.
+#[derive(Debug, Clone, Default)]
+pub struct SessionOptions {
+    /// `MaxRows`: the most rows a non-aggregate query returns (`None` or 0: no cap).
+    pub max_rows: Option<u64>,
+    /// The connection's properties for `sys_connection_props`, secrets already masked
+    /// (see [`SessionOptions::from_connection`]).
+    pub properties: Vec<connstr::validate::ResolvedProperty>,
+}
+
+impl SessionOptions {
+    /// Options from a connection string: `MaxRows`, and every property of `source` for
+    /// `sys_connection_props` (sensitive values masked by [`connstr::validate::resolve`]).
+    ///
+    /// ```
+    /// let cs: connstr::ConnectionString = "PrivateAppToken=pat-secret;MaxRows=50".parse().unwrap();
+    /// let options = sql::SessionOptions::from_connection(connstr::Source::HubDb, &cs);
+    /// assert_eq!(options.max_rows, Some(50));
+    /// let token = options.properties.iter().find(|p| p.def.name == "PrivateAppToken").unwrap();
+    /// assert_ne!(token.shown_value.as_deref(), Some("pat-secret"));
+    /// ```
+    pub fn from_connection(source: connstr::Source, cs: &connstr::ConnectionString) -> Self {
+        let max_rows = cs
+            .get("MaxRows")
+            .and_then(|v| v.trim().parse::<i64>().ok())
+            .and_then(|n| u64::try_from(n).ok())
+            .filter(|n| *n > 0);
+        Self {
+            max_rows,
+            properties: connstr::validate::resolve(source, cs),
+        }
+    }
+}
+
+/// What a statement produced.
+#[derive(Debug)]
+pub enum QueryResult {
+    /// A result set (SELECT, EXEC, system tables), streamed.
+    Rows(RowStream),
+    /// The rows an INSERT, UPDATE or DELETE changed.
+    Affected(u64),
+}
+
+impl QueryResult {
+    /// The result set's batches, all in memory (an empty list for DML).
+    pub async fn collect(self) -> Result<Vec<RecordBatch>> {
+        match self {
+            QueryResult::Rows(rows) => rows.try_collect().await,
+            QueryResult::Affected(_) => Ok(Vec::new()),
+        }
+    }
+
+    /// The affected-row count of DML, `None` for a result set.
+    pub fn affected(&self) -> Option<u64> {
+        match self {
+            QueryResult::Affected(n) => Some(*n),
+            QueryResult::Rows(_) => None,
+        }
+    }
+}
+
+/// A result set: its schema, and batches produced as it is polled.
+pub struct RowStream {
+    schema: SchemaRef,
+    inner: SendableRecordBatchStream,
+}
+
+impl std::fmt::Debug for RowStream {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RowStream")
+            .field("schema", &self.schema)
+            .finish_non_exhaustive()
+    }
+}
+
+impl RowStream {
+    fn new(inner: SendableRecordBatchStream) -> Self {
+        Self {
+            schema: inner.schema(),
+            inner,
+        }
+    }
+
+    /// The schema of every batch.
+    pub fn schema(&self) -> SchemaRef {
+        self.schema.clone()
+    }
+
+    /// As a source-core stream, for `source_core::format::write_stream` (CLI output).
+    pub fn into_source_stream(self) -> source_core::RecordBatchStream {
+        let schema = self.schema.clone();
+        source_core::RecordBatchStream::new(
+            schema,
+            self.map_err(|e| match e {
+                Error::Source(s) => s,
+                other => source_core::Error::source(other),
+            }),
+        )
+    }
+}
+
+impl Stream for RowStream {
+    type Item = Result<RecordBatch>;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        self.inner
+            .poll_next_unpin(cx)
+            .map(|o| o.map(|r| r.map_err(Error::from)))
+    }
+}
+
+/// A SQL session over one or more connections.
+///
+/// Cheap to share behind an `Arc`: [`Session::execute`] takes `&self`. Registration takes
+/// `&mut self` so that the set of sources does not change under a running statement.
+pub struct Session {
+    ctx: SessionContext,
+    catalog: Arc<Catalog>,
+    max_rows: RwLock<Option<u64>>,
+}
+
+impl std::fmt::Debug for Session {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Session")
+            .field("catalog", &self.catalog)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Default for Session {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Session {
+    /// An empty session; add connections with [`Session::register_source`].
+    pub fn new() -> Self {
+        let mut config = SessionConfig::new()
+            .with_information_schema(false)
+            .with_default_catalog_and_schema("datafusion", "public")
+            // Sources stream one page at a time in their own order: one partition keeps that
+            // order (CData returns rows as the API does) and avoids repartition buffers.
+            .with_target_partitions(1);
+        let options = config.options_mut();
+        // Names keep their case (`Id`, `CreatedAt`); `resolve` matches them ignoring case.
+        options.sql_parser.enable_ident_normalization = false;
+        // Plain Utf8 everywhere, the type sources produce and expect in writes.
+        options.sql_parser.map_string_types_to_utf8view = false;
+        let ctx = SessionContext::new_with_config(config);
+        let catalog = Arc::new(Catalog::default());
+        if let Some(df_catalog) = ctx.catalog("datafusion") {
+            // Replacing the in-memory default schema cannot fail for the in-memory catalog.
+            let _ = df_catalog.register_schema(
+                "public",
+                Arc::new(DefaultSchema {
+                    catalog: catalog.clone(),
+                }),
+            );
+        }
+        Self {
+            ctx,
+            catalog,
+            max_rows: RwLock::new(None),
+        }
+    }
+
+    /// Registers every table of `source` under `name` (and unqualified), its procedures, and
+    /// the connection's options. Reads the table list once (see [`Session::refresh`]).
+    pub async fn register_source(
+        &mut self,
+        name: &str,
+        source: Arc<dyn DataSource>,
+        options: SessionOptions,
+    ) -> Result<()> {
+        let tables = source.list_tables().await?;
+        let entry = Arc::new(Registered {
+            name: name.to_owned(),
+            source: source.clone(),
+            tables: RwLock::new(tables),
+            properties: options.properties,
+        });
+        self.catalog.add_source(entry.clone());
+        if let Some(df_catalog) = self.ctx.catalog("datafusion") {
+            df_catalog.register_schema(name, Arc::new(SourceSchema { entry }))?;
+        }
+        self.catalog.add_runner(Runner {
+            schema: name.to_owned(),
+            runner: Arc::new(SourceProcedures(source)),
+        });
+        if let Some(m) = options.max_rows.filter(|m| *m > 0) {
+            let mut cap = self.max_rows.write().unwrap_or_else(|e| e.into_inner());
+            *cap = Some(cap.map_or(m, |c| c.min(m)));
+        }
+        Ok(())
+    }
+
+    /// Registers a procedure runner under `name` (replacing the one a source of that name
+    /// brought): its procedures become callable with `EXEC` and appear in `sys_procedures`.
+    pub fn register_procedures(&mut self, name: &str, runner: Arc<dyn ProcedureRunner>) {
+        self.catalog.add_runner(Runner {
+            schema: name.to_owned(),
+            runner,
+        });
+    }
+
+    /// Re-reads every source's table list (new HubDB tables, new Act-On lists).
+    pub async fn refresh(&self) -> Result<()> {
+        for s in self.catalog.sources() {
+            let tables = s.source.list_tables().await?;
+            *s.tables.write().unwrap_or_else(|e| e.into_inner()) = tables;
+        }
+        Ok(())
+    }
+
+    /// Sets `MaxRows` for the whole session (`None` or 0: no cap).
+    pub fn set_max_rows(&self, max_rows: Option<u64>) {
+        *self.max_rows.write().unwrap_or_else(|e| e.into_inner()) = max_rows.filter(|m| *m > 0);
+    }
+
+    /// Every table of every source: `(source name, table)`, in registration order.
+    pub fn tables(&self) -> Vec<(String, TableInfo)> {
+        self.catalog
+            .sources()
+            .iter()
+            .flat_map(|s| {
+                s.tables()
+                    .iter()
+                    .map(|t| (s.name.clone(), t.clone()))
+                    .collect::<Vec<_>>()
+            })
+            .collect()
+    }
+
+    /// One table's metadata (`events`, `hubdb.events`, `[CData].[hubdb].[events]`, any
+    /// case), or [`Error::UnknownTable`] with the nearest name.
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # async fn run() -> Result<(), sql::Error> {
+    /// let mut session = sql::Session::new();
+    /// let source = Arc::new(source_core::memory::MemorySource::example());
+    /// session.register_source("mem", source, Default::default()).await?;
+    /// assert_eq!(session.describe("MEM.Colours")?.columns.len(), 2);
+    /// # Ok(()) }
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(run()).unwrap();
+    /// ```
+    pub fn describe(&self, name: &str) -> Result<TableInfo> {
+        let (text, _) = lex::rewrite(name)?;
+        let parts = split_name(&text)?;
+        let t = resolve::resolve_name(&parts, &self.catalog)?;
+        t.info.ok_or_else(|| {
+            Error::Unsupported(format!(
+                "{} is a system table; query it with SELECT",
+                t.name
+            ))
+        })
+    }
+
+    /// Runs one statement with `?` parameters bound, in order, to `params`.
+    ///
+    /// SELECT, EXPLAIN and EXEC give [`QueryResult::Rows`] (consume the stream to run the
+    /// query); INSERT, UPDATE and DELETE run to completion and give
+    /// [`QueryResult::Affected`].
+    pub async fn execute(&self, sql: &str, params: &[Value]) -> Result<QueryResult> {
+        let tokens = lex::tokenize(sql)?;
+        match lex::first_word(&tokens).as_deref() {
+            Some("EXEC" | "EXECUTE") => return self.exec(sql, params).await,
+            None if tokens.is_empty() => return Err(Error::Syntax("empty statement".into())),
+            _ => {}
+        }
+        let (text, markers) = lex::rewrite(sql)?;
+        if markers != params.len() {
+            return Err(Error::ParameterCount {
+                expected: markers,
+                given: params.len(),
+            });
+        }
+        let scalars: Vec<ScalarValue> = params.iter().map(convert::scalar_of).collect();
+        let mut statements = DFParser::parse_sql_with_dialect(&text, &GenericDialect {})
+            .map_err(|e| Error::Syntax(strip_sql_error(&e)))?;
+        let statement = match (statements.pop_front(), statements.is_empty()) {
+            (Some(s), true) => s,
+            (None, _) => return Err(Error::Syntax("empty statement".into())),
+            (Some(_), false) => {
+                return Err(Error::Unsupported(
+                    "one statement at a time (split scripts with sql::split_statements)".into(),
+                ));
+            }
+        };
+        match statement {
+            DfStatement::Statement(boxed) => match *boxed {
+                Statement::Query(_) => {
+                    let stream = self.query(*boxed, scalars).await?;
+                    Ok(QueryResult::Rows(stream))
+                }
+                Statement::Insert(insert) => dml::insert(self, insert, scalars).await,
+                Statement::Update(update) => dml::update(self, update, scalars).await,
+                Statement::Delete(delete) => dml::delete(self, delete, scalars).await,
+                other => Err(Error::Unsupported(format!(
+                    "only SELECT, INSERT, UPDATE, DELETE, EXEC and EXPLAIN are supported, not `{}`",
+                    first_words(&other.to_string())
+                ))),
+            },
+            DfStatement::Explain(mut explain) => {
+                if let DfStatement::Statement(inner) = explain.statement.as_mut() {
+                    resolve::canonicalize(inner, &self.catalog)?;
+                }
+                let plan = self
+                    .ctx
+                    .state()
+                    .statement_to_plan(DfStatement::Explain(explain))
+                    .await
+                    .map_err(resolve::column_error)?;
+                let df = self.ctx.execute_logical_plan(plan).await?;
+                Ok(QueryResult::Rows(RowStream::new(
+                    df.execute_stream().await?,
+                )))
+            }
+            other => Err(Error::Unsupported(format!(
+                "only SELECT, INSERT, UPDATE, DELETE, EXEC and EXPLAIN are supported, not `{}`",
+                first_words(&other.to_string())
+            ))),
+        }
+    }
+
+    /// Plans a query statement (names resolved, parameters bound) into a DataFrame.
+    async fn plan(&self, mut statement: Statement, params: Vec<ScalarValue>) -> Result<DataFrame> {
+        resolve::canonicalize(&mut statement, &self.catalog)?;
+        let plan = self
+            .ctx
+            .state()
+            .statement_to_plan(DfStatement::Statement(Box::new(statement)))
+            .await
+            .map_err(resolve::column_error)?;
+        let mut df = self.ctx.execute_logical_plan(plan).await?;
+        if !params.is_empty() {
+            df = df.with_param_values(params)?;
+        }
+        Ok(df)
+    }
+
+    /// Runs a query, applying MaxRows.
+    async fn query(&self, statement: Statement, params: Vec<ScalarValue>) -> Result<RowStream> {
+        let mut df = self.plan(statement, params).await?;
+        let cap = *self.max_rows.read().unwrap_or_else(|e| e.into_inner());
+        if let Some(max) = cap
+            && !aggregates(df.logical_plan())?
+        {
+            df = df.limit(0, Some(usize::try_from(max).unwrap_or(usize::MAX)))?;
+        }
+        Ok(RowStream::new(df.execute_stream().await?))
+    }
+
+    /// Runs an internal query (DML key selection) and collects it, without MaxRows: a
+    /// write must see every matching row.
+    pub(crate) async fn collect_internal(
+        &self,
+        statement: Statement,
+        params: Vec<ScalarValue>,
+    ) -> Result<Vec<RecordBatch>> {
+        let df = self.plan(statement, params).await?;
+        Ok(df.collect().await?)
+    }
+
+    pub(crate) fn catalog(&self) -> &Catalog {
+        &self.catalog
+    }
+
+    async fn exec(&self, sql: &str, params: &[Value]) -> Result<QueryResult> {
+        let call = exec::parse(sql, params)?;
+        let runners = self.catalog.runners();
+        let (schema, name) = match call.name.as_slice() {
+            [name] => (None, name.as_str()),
+            [schema, name] => (Some(schema.as_str()), name.as_str()),
+            [.., schema, name] if call.name[0].eq_ignore_ascii_case(CATALOG) => {
+                (Some(schema.as_str()), name.as_str())
+            }
+            _ => {
+                return Err(Error::UnknownProcedure {
+                    name: call.name.join("."),
+                    suggestion: None,
+                });
+            }
+        };
+        let mut known = Vec::new();
+        for exact in [true, false] {
+            for r in &runners {
+                if schema.is_some_and(|s| !s.eq_ignore_ascii_case(&r.schema)) {
+                    continue;
+                }
+                for p in r.runner.procedures() {
+                    let hit = if exact {
+                        p.name == name
+                    } else {
+                        p.name.eq_ignore_ascii_case(name)
+                    };
+                    if hit {
+                        let args = exec_args(&p, call.args)?;
+                        let stream = r.runner.execute(&p.name, args).await?;
+                        let schema = stream.schema();
+                        let stream = stream.map_err(error::to_df);
+                        return Ok(QueryResult::Rows(RowStream::new(Box::pin(
+                            datafusion::physical_plan::stream::RecordBatchStreamAdapter::new(
+                                schema, stream,
+                            ),
+                        ))));
+                    }
+                    if exact {
+                        known.push(p.name.clone());
+                    }
+                }
+            }
+        }
+        Err(Error::UnknownProcedure {
+            name: call.name.join("."),
+            suggestion: source_core::nearest(name, &known),
+        })
+    }
+}
+
+/// Checks EXEC arguments against a procedure's declared inputs (names ignoring case, with
+/// suggestions; required inputs present) and spells them as declared.
+fn exec_args(
+    p: &source_core::ProcedureInfo,
+    args: Vec<(String, Value)>,
+) -> Result<Vec<(String, Value)>> {
+    if p.parameters.is_empty() {
+        // The runner declared nothing: it validates its own inputs.
+        return Ok(args);
+    }
+    let mut out = Vec::with_capacity(args.len());
+    for (name, value) in args {
+        let declared = p
+            .parameters
+            .iter()
+            .find(|d| d.name.eq_ignore_ascii_case(&name))
+            .ok_or_else(|| Error::UnknownInput {
+                procedure: p.name.clone(),
+                suggestion: source_core::nearest(&name, p.parameters.iter().map(|d| &d.name)),
+                name: name.clone(),
+            })?;
+        out.push((declared.name.clone(), value));
+    }
+    for d in p.parameters.iter().filter(|d| d.required) {
+        if !out.iter().any(|(n, v)| *n == d.name && *v != Value::Null) {
+            return Err(Error::MissingInput {
+                procedure: p.name.clone(),
+                name: d.name.clone(),
+            });
+        }
+    }
+    Ok(out)
+}
+
+/// Whether a plan aggregates (MaxRows does not apply to such queries).
+fn aggregates(plan: &LogicalPlan) -> Result<bool> {
+    Ok(plan.exists(|p| {
+        Ok(matches!(
+            p,
+            LogicalPlan::Aggregate(_) | LogicalPlan::Distinct(_)
+        ))
+    })?)
+}
+
+/// The first few words of a statement, for messages.
+fn first_words(text: &str) -> String {
+    text.split_whitespace()
+        .take(3)
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// sqlparser's message without DataFusion's "SQL error: ParserError(…)" wrapping.
+fn strip_sql_error(e: &datafusion::error::DataFusionError) -> String {
+    match e {
+        datafusion::error::DataFusionError::SQL(inner, _) => match inner.as_ref() {
+            datafusion::sql::sqlparser::parser::ParserError::ParserError(m)
+            | datafusion::sql::sqlparser::parser::ParserError::TokenizerError(m) => m.clone(),
+            other => other.to_string(),
+        },
+        other => other.to_string(),
+    }
+}
+
+/// `a.b.c` (already bracket-rewritten) as its parts, honouring double quotes.
+fn split_name(text: &str) -> Result<Vec<String>> {
+    let tokens = lex::tokenize(text)?;
+    let mut parts = Vec::new();
+    let mut expect_name = true;
+    for t in tokens {
+        match (t.kind, expect_name) {
+            (lex::Kind::Word(w) | lex::Kind::Quoted(w), true) => {
+                parts.push(w);
+                expect_name = false;
+            }
+            (lex::Kind::Punct('.'), false) => expect_name = true,
+            _ => return Err(Error::Syntax(format!("not a table name: {text}"))),
+        }
+    }
+    if expect_name {
+        return Err(Error::Syntax(format!("not a table name: {text}")));
+    }
+    Ok(parts)
+}
+
+/// Splits a script into statements at `;` outside literals, quoted names and comments
+/// (for a shell or a `.sql` file). Empty statements are dropped.
+///
+/// ```
+/// assert_eq!(
+///     sql::split_statements("SELECT ';' FROM t; -- x;\nEXEC P a = 1;")?,
+///     vec!["SELECT ';' FROM t", "-- x;\nEXEC P a = 1"]
+/// );
+/// # Ok::<(), sql::Error>(())
+/// ```
+pub fn split_statements(script: &str) -> Result<Vec<String>> {
+    let tokens = lex::tokenize(script)?;
+    let mut out = Vec::new();
+    let mut start = 0;
+    for t in &tokens {
+        if t.kind == lex::Kind::Punct(';') {
+            out.push(script[start..t.start].trim().to_owned());
+            start = t.end;
+        }
+    }
+    out.push(script[start..].trim().to_owned());
+    out.retain(|s| lex::tokenize(s).is_ok_and(|t| !t.is_empty()));
+    Ok(out)
+}

@@ -1,0 +1,365 @@
+//! The system tables, built on each query from the session's sources, procedure runners and
+//! connection properties (cdata-surface §5).
+//!
+//! Column lists: `sys_tablecolumns` is CData's confirmed 17-column set; `sys_connection_props`
+//! starts with the eight confirmed ADO.NET columns; `sys_tables`, `sys_procedures`,
+//! `sys_procedureparameters` and `sys_sqlinfo` follow CData convention (UNVERIFIED upstream).
+
+use std::sync::Arc;
+
+use connstr::PropertyType;
+use datafusion::arrow::array::{ArrayRef, BooleanArray, Int32Array, RecordBatch, StringArray};
+use datafusion::arrow::datatypes::{DataType, Field, Schema, TimeUnit};
+use source_core::TableKind;
+
+use crate::catalog::Catalog;
+
+/// The catalog name CData shows (and that `[CData].[schema].[table]` names may start with).
+pub const CATALOG: &str = "CData";
+
+/// Every system table name.
+pub const NAMES: &[&str] = &[
+    "sys_catalogs",
+    "sys_schemas",
+    "sys_tables",
+    "sys_tablecolumns",
+    "sys_procedures",
+    "sys_procedureparameters",
+    "sys_connection_props",
+    "sys_sqlinfo",
+];
+
+/// One cell of a system table.
+enum Cell {
+    S(Option<String>),
+    I(Option<i32>),
+    B(Option<bool>),
+}
+
+fn s(v: impl Into<String>) -> Cell {
+    Cell::S(Some(v.into()))
+}
+
+/// Builds a batch from column definitions (`name`, type letter `S`/`I`/`B`) and rows.
+fn batch(
+    columns: &[(&str, char)],
+    rows: Vec<Vec<Cell>>,
+) -> Result<RecordBatch, source_core::Error> {
+    let fields: Vec<Field> = columns
+        .iter()
+        .map(|(name, t)| {
+            let dt = match t {
+                'I' => DataType::Int32,
+                'B' => DataType::Boolean,
+                _ => DataType::Utf8,
+            };
+            Field::new(*name, dt, true)
+        })
+        .collect();
+    let mut arrays: Vec<ArrayRef> = Vec::with_capacity(columns.len());
+    for (i, (_, t)) in columns.iter().enumerate() {
+        let cells = rows.iter().map(|r| r.get(i));
+        let array: ArrayRef = match t {
+            'I' => Arc::new(Int32Array::from_iter(cells.map(|c| match c {
+                Some(Cell::I(v)) => *v,
+                _ => None,
+            }))),
+            'B' => Arc::new(BooleanArray::from_iter(cells.map(|c| match c {
+                Some(Cell::B(v)) => *v,
+                _ => None,
+            }))),
+            _ => Arc::new(StringArray::from_iter(cells.map(|c| match c {
+                Some(Cell::S(v)) => v.clone(),
+                _ => None,
+            }))),
+        };
+        arrays.push(array);
+    }
+    Ok(RecordBatch::try_new(Arc::new(Schema::new(fields)), arrays)?)
+}
+
+/// CData-style type name, JDBC type code, length, precision and scale of an Arrow type.
+pub(crate) fn type_facts(dt: &DataType) -> (&'static str, i32, i32, i32, i32) {
+    match dt {
+        DataType::Boolean => ("bool", 16, 1, 1, 0),
+        DataType::Int8 | DataType::Int16 | DataType::Int32 => ("int", 4, 10, 10, 0),
+        DataType::UInt8 | DataType::UInt16 | DataType::UInt32 => ("int", 4, 10, 10, 0),
+        DataType::Int64 | DataType::UInt64 => ("bigint", -5, 19, 19, 0),
+        DataType::Float16 | DataType::Float32 => ("float", 7, 7, 7, 0),
+        DataType::Float64 => ("double", 8, 15, 15, 0),
+        DataType::Decimal128(p, s) | DataType::Decimal256(p, s) => {
+            ("decimal", 3, i32::from(*p), i32::from(*p), i32::from(*s))
+        }
+        DataType::Date32 | DataType::Date64 => ("date", 91, 10, 10, 0),
+        DataType::Timestamp(unit, _) => {
+            let scale = match unit {
+                TimeUnit::Second => 0,
+                TimeUnit::Millisecond => 3,
+                TimeUnit::Microsecond => 6,
+                TimeUnit::Nanosecond => 9,
+            };
+            ("datetime", 93, 23, 23, scale)
+        }
+        DataType::List(_) | DataType::LargeList(_) => ("array", 2003, 2000, 2000, 0),
+        DataType::Struct(_) => ("struct", 2002, 2000, 2000, 0),
+        // CData reports unbounded text as varchar(2000).
+        _ => ("varchar", 12, 2000, 2000, 0),
+    }
+}
+
+/// The system table `name` (one of [`NAMES`]) as of now.
+pub(crate) fn build(name: &str, catalog: &Catalog) -> Result<RecordBatch, source_core::Error> {
+    match name {
+        "sys_catalogs" => batch(&[("CatalogName", 'S')], vec![vec![s(CATALOG)]]),
+        "sys_schemas" => batch(
+            &[("CatalogName", 'S'), ("SchemaName", 'S')],
+            catalog
+                .sources()
+                .iter()
+                .map(|src| vec![s(CATALOG), s(&src.name)])
+                .collect(),
+        ),
+        "sys_tables" => {
+            let mut rows = Vec::new();
+            for src in catalog.sources() {
+                for t in src.tables().iter() {
+                    let updatable = t.writable.insert || t.writable.update || t.writable.delete;
+                    rows.push(vec![
+                        s(CATALOG),
+                        s(&src.name),
+                        s(&t.name),
+                        s(t.kind.to_string()),
+                        s(&t.description),
+                        Cell::B(Some(updatable)),
+                    ]);
+                }
+            }
+            batch(
+                &[
+                    ("CatalogName", 'S'),
+                    ("SchemaName", 'S'),
+                    ("TableName", 'S'),
+                    ("TableType", 'S'),
+                    ("Description", 'S'),
+                    ("IsUpdateable", 'B'),
+                ],
+                rows,
+            )
+        }
+        "sys_tablecolumns" => {
+            let mut rows = Vec::new();
+            for src in catalog.sources() {
+                for t in src.tables().iter() {
+                    for (i, c) in t.columns.iter().enumerate() {
+                        let (type_name, code, length, precision, scale) = type_facts(&c.data_type);
+                        let read_only = c.read_only || t.kind == TableKind::View;
+                        rows.push(vec![
+                            s(CATALOG),
+                            s(&src.name),
+                            s(&t.name),
+                            s(&c.name),
+                            s(type_name),
+                            Cell::I(Some(code)),
+                            Cell::I(Some(length)),
+                            Cell::I(Some(precision)),
+                            Cell::I(Some(scale)),
+                            Cell::B(Some(c.nullable)),
+                            s(&c.description),
+                            Cell::I(Some(i32::try_from(i + 1).unwrap_or(i32::MAX))),
+                            s(if c.key && c.read_only {
+                                "true"
+                            } else {
+                                "false"
+                            }),
+                            s("false"),
+                            Cell::B(Some(read_only)),
+                            Cell::B(Some(c.key)),
+                            Cell::B(Some(false)),
+                        ]);
+                    }
+                }
+            }
+            batch(
+                &[
+                    ("CatalogName", 'S'),
+                    ("SchemaName", 'S'),
+                    ("TableName", 'S'),
+                    ("ColumnName", 'S'),
+                    ("DataTypeName", 'S'),
+                    ("DataType", 'I'),
+                    ("Length", 'I'),
+                    ("NumericPrecision", 'I'),
+                    ("NumericScale", 'I'),
+                    ("IsNullable", 'B'),
+                    ("Description", 'S'),
+                    ("Ordinal", 'I'),
+                    ("IsAutoIncrement", 'S'),
+                    ("IsGeneratedColumn", 'S'),
+                    ("IsReadOnly", 'B'),
+                    ("IsKey", 'B'),
+                    ("IsHidden", 'B'),
+                ],
+                rows,
+            )
+        }
+        "sys_procedures" => {
+            let mut rows = Vec::new();
+            for r in catalog.runners() {
+                for p in r.runner.procedures() {
+                    rows.push(vec![
+                        s(CATALOG),
+                        s(&r.schema),
+                        s(&p.name),
+                        s(&p.description),
+                        s("STOREDPROCEDURE"),
+                    ]);
+                }
+            }
+            batch(
+                &[
+                    ("CatalogName", 'S'),
+                    ("SchemaName", 'S'),
+                    ("ProcedureName", 'S'),
+                    ("Description", 'S'),
+                    ("ProcedureType", 'S'),
+                ],
+                rows,
+            )
+        }
+        "sys_procedureparameters" => {
+            let mut rows = Vec::new();
+            for r in catalog.runners() {
+                for p in r.runner.procedures() {
+                    for (i, param) in p.parameters.iter().enumerate() {
+                        let (type_name, code, length, precision, scale) =
+                            type_facts(&param.data_type);
+                        rows.push(vec![
+                            s(CATALOG),
+                            s(&r.schema),
+                            s(&p.name),
+                            s(&param.name),
+                            // 1 = input (the only direction procedures declare).
+                            Cell::I(Some(1)),
+                            s(type_name),
+                            Cell::I(Some(code)),
+                            Cell::I(Some(length)),
+                            Cell::I(Some(precision)),
+                            Cell::I(Some(scale)),
+                            Cell::B(Some(!param.required)),
+                            Cell::B(Some(param.required)),
+                            Cell::B(Some(matches!(param.data_type, DataType::List(_)))),
+                            s(&param.description),
+                            Cell::I(Some(i32::try_from(i + 1).unwrap_or(i32::MAX))),
+                        ]);
+                    }
+                }
+            }
+            batch(
+                &[
+                    ("CatalogName", 'S'),
+                    ("SchemaName", 'S'),
+                    ("ProcedureName", 'S'),
+                    ("ColumnName", 'S'),
+                    ("Direction", 'I'),
+                    ("DataTypeName", 'S'),
+                    ("DataType", 'I'),
+                    ("Length", 'I'),
+                    ("NumericPrecision", 'I'),
+                    ("NumericScale", 'I'),
+                    ("IsNullable", 'B'),
+                    ("IsRequired", 'B'),
+                    ("IsArray", 'B'),
+                    ("Description", 'S'),
+                    ("Ordinal", 'I'),
+                ],
+                rows,
+            )
+        }
+        "sys_connection_props" => {
+            let mut rows = Vec::new();
+            for src in catalog.sources() {
+                for p in &src.properties {
+                    let (ty, values) = match p.def.ty {
+                        PropertyType::Int { .. } => ("int", None),
+                        PropertyType::Bool => ("bool", Some("TRUE,FALSE".to_owned())),
+                        PropertyType::Enum(values) => ("string", Some(values.join(","))),
+                        _ => ("string", None),
+                    };
+                    rows.push(vec![
+                        s(p.def.name),
+                        s(p.def.description),
+                        s(ty),
+                        Cell::S(values),
+                        Cell::S(p.def.default.map(str::to_owned)),
+                        s(p.def.group.to_string()),
+                        // The registry has no per-property "required" flag: requirements
+                        // depend on AuthScheme and are checked by `connstr::validate`.
+                        Cell::B(Some(false)),
+                        Cell::S(p.shown_value.clone()),
+                        Cell::B(Some(p.def.sensitive)),
+                        s(&src.name),
+                    ]);
+                }
+            }
+            batch(
+                &[
+                    ("Name", 'S'),
+                    ("ShortDescription", 'S'),
+                    ("Type", 'S'),
+                    ("Values", 'S'),
+                    ("Default", 'S'),
+                    ("Category", 'S'),
+                    ("Required", 'B'),
+                    ("Value", 'S'),
+                    ("IsSensitive", 'B'),
+                    ("SchemaName", 'S'),
+                ],
+                rows,
+            )
+        }
+        "sys_sqlinfo" => batch(
+            &[("NAME", 'S'), ("VALUE", 'S')],
+            SQLINFO.iter().map(|(n, v)| vec![s(*n), s(*v)]).collect(),
+        ),
+        other => Err(source_core::Error::unknown_table(other, NAMES)),
+    }
+}
+
+/// What this engine supports, in `sys_sqlinfo`'s vocabulary.
+const SQLINFO: &[(&str, &str)] = &[
+    ("AGGREGATE_FUNCTIONS", "AVG, COUNT, MAX, MIN, SUM, DISTINCT"),
+    ("COUNT", "YES"),
+    ("IDENTIFIER_QUOTE_OPEN_CHAR", "["),
+    ("IDENTIFIER_QUOTE_CLOSE_CHAR", "]"),
+    (
+        "SUPPORTED_OPERATORS",
+        "=, >, <, >=, <=, <>, !=, LIKE, NOT LIKE, IN, NOT IN, IS NULL, IS NOT NULL, AND, OR, BETWEEN",
+    ),
+    ("GROUP_BY", "NO_RELATION"),
+    (
+        "OJ_CAPABILITIES",
+        "LEFT, RIGHT, FULL, INNER, NOT_ORDERED, ALL_COMPARISON_OPS",
+    ),
+    ("OUTER_JOINS", "YES"),
+    (
+        "SUBQUERIES",
+        "COMPARISON, EXISTS, IN, CORRELATED_SUBQUERIES, QUANTIFIED",
+    ),
+    (
+        "STRING_FUNCTIONS",
+        "LENGTH, CHAR_LENGTH, LOWER, UPPER, SUBSTRING, SUBSTR, REPLACE, TRIM, LTRIM, RTRIM, LEFT, RIGHT, CONCAT, STRPOS, LPAD, RPAD, REVERSE, SPLIT_PART, STARTS_WITH, INITCAP",
+    ),
+    (
+        "NUMERIC_FUNCTIONS",
+        "ABS, ACOS, ASIN, ATAN, ATAN2, CEIL, COS, COT, EXP, FLOOR, LN, LOG, LOG10, POWER, ROUND, SIGN, SIN, SQRT, TAN, PI, RANDOM, DEGREES, RADIANS, TRUNC",
+    ),
+    (
+        "TIMEDATE_FUNCTIONS",
+        "NOW, CURRENT_DATE, CURRENT_TIMESTAMP, DATE_PART, DATE_TRUNC, EXTRACT, TO_TIMESTAMP, TO_DATE",
+    ),
+    ("SUPPORTS_JOINS", "YES"),
+    ("SUPPORTS_TRANSACTIONS", "NO"),
+    ("PARAMETER_MARKERS", "?"),
+    ("DML", "INSERT, UPDATE, DELETE"),
+    ("PROCEDURES", "EXEC, EXECUTE"),
+];

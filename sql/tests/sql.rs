@@ -1,0 +1,651 @@
+//! SQL behaviour over in-memory sources: pushdown as the source sees it, the CData dialect
+//! touches, joins, MaxRows, system tables, DML, EXEC and error messages.
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use std::sync::Arc;
+
+use arrow_array::RecordBatch;
+use arrow_cast::display::{ArrayFormatter, FormatOptions};
+use common::TestSource;
+use source_core::memory::MemorySource;
+use source_core::{Filter, Op, Value};
+use sql::{Error, QueryResult, Session, SessionOptions};
+
+async fn session_with(max_rows: Option<u64>) -> (Session, TestSource) {
+    let source = TestSource::new();
+    let mut session = Session::new();
+    session
+        .register_source(
+            "crm",
+            Arc::new(source.clone()),
+            SessionOptions {
+                max_rows,
+                ..SessionOptions::default()
+            },
+        )
+        .await
+        .unwrap();
+    session
+        .register_source(
+            "mem",
+            Arc::new(MemorySource::example()),
+            SessionOptions::default(),
+        )
+        .await
+        .unwrap();
+    (session, source)
+}
+
+async fn session() -> (Session, TestSource) {
+    session_with(None).await
+}
+
+/// Every row as text cells (`NULL` for nulls).
+fn text(batches: &[RecordBatch]) -> Vec<Vec<String>> {
+    let options = FormatOptions::new().with_null("NULL");
+    let mut out = Vec::new();
+    for b in batches {
+        let formatters: Vec<ArrayFormatter<'_>> = b
+            .columns()
+            .iter()
+            .map(|c| ArrayFormatter::try_new(c.as_ref(), &options).unwrap())
+            .collect();
+        for r in 0..b.num_rows() {
+            out.push(formatters.iter().map(|f| f.value(r).to_string()).collect());
+        }
+    }
+    out
+}
+
+async fn query(session: &Session, sql: &str, params: &[Value]) -> Vec<Vec<String>> {
+    let batches = session
+        .execute(sql, params)
+        .await
+        .unwrap()
+        .collect()
+        .await
+        .unwrap();
+    text(&batches)
+}
+
+fn rows(v: &[&[&str]]) -> Vec<Vec<String>> {
+    v.iter()
+        .map(|r| r.iter().map(|c| (*c).to_owned()).collect())
+        .collect()
+}
+
+async fn error(session: &Session, sql: &str, params: &[Value]) -> String {
+    match session.execute(sql, params).await {
+        Err(e) => e.to_string(),
+        Ok(r) => match r.collect().await {
+            Err(e) => e.to_string(),
+            Ok(b) => panic!("{sql} succeeded: {:?}", text(&b)),
+        },
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn exact_filters_and_projection_reach_the_source() {
+    let (s, src) = session().await;
+    let got = query(
+        &s,
+        "SELECT Name FROM people WHERE City = 'London' ORDER BY Name",
+        &[],
+    )
+    .await;
+    assert_eq!(got, rows(&[&["Ada"], &["alan"]]));
+    let scans = src.scans();
+    assert_eq!(scans.len(), 1);
+    let (table, request) = &scans[0];
+    assert_eq!(table, "people");
+    assert_eq!(request.filters, vec![Filter::new("City", Op::Eq, "London")]);
+    let projection = request.projection.clone().unwrap();
+    assert!(projection.contains(&"Name".to_owned()), "{projection:?}");
+    assert!(!projection.contains(&"Age".to_owned()), "{projection:?}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn loose_filters_are_rechecked_for_exact_answers() {
+    let (s, src) = session().await;
+    // The source matches LIKE ignoring case and returns `alan` too; SQL must not.
+    let got = query(
+        &s,
+        "SELECT Name FROM people WHERE Name LIKE 'A%' ORDER BY Id",
+        &[],
+    )
+    .await;
+    assert_eq!(got, rows(&[&["Ada"], &["Alice"]]));
+    assert_eq!(
+        src.scans()[0].1.filters,
+        vec![Filter::new("Name", Op::Like, "A%")]
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn limit_is_pushed_only_without_residual_filters() {
+    let (s, src) = session().await;
+    assert_eq!(
+        query(&s, "SELECT Id FROM people LIMIT 2", &[]).await.len(),
+        2
+    );
+    assert_eq!(src.scans()[0].1.limit, Some(2));
+    assert_eq!(src.pages(), 1, "a LIMIT 2 query stops after one page");
+
+    src.clear_log();
+    let got = query(
+        &s,
+        "SELECT Id FROM people WHERE City = 'London' LIMIT 1",
+        &[],
+    )
+    .await;
+    assert_eq!(got.len(), 1);
+    assert_eq!(src.scans()[0].1.limit, Some(1));
+
+    src.clear_log();
+    let got = query(
+        &s,
+        "SELECT Id FROM people WHERE Name LIKE 'A%' LIMIT 1",
+        &[],
+    )
+    .await;
+    assert_eq!(got, rows(&[&["1"]]));
+    assert_eq!(
+        src.scans()[0].1.limit,
+        None,
+        "a loose filter is re-checked above the scan"
+    );
+
+    src.clear_log();
+    let got = query(&s, "SELECT Id FROM people WHERE Age > 40 ORDER BY Id", &[]).await;
+    assert_eq!(got, rows(&[&["2"], &["3"]]));
+    assert!(
+        src.scans()[0].1.filters.is_empty(),
+        "unsupported filters stay client-side"
+    );
+    assert_eq!(src.scans()[0].1.limit, None);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn offset_skips_rows() {
+    let (s, _) = session().await;
+    let got = query(
+        &s,
+        "SELECT Id FROM people ORDER BY Id LIMIT 2 OFFSET 3",
+        &[],
+    )
+    .await;
+    assert_eq!(got, rows(&[&["4"], &["5"]]));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn question_mark_parameters_bind_in_order() {
+    let (s, src) = session().await;
+    let got = query(
+        &s,
+        "SELECT Name FROM people WHERE City = ? AND Age > ? AND Name <> '?'",
+        &["London".into(), Value::Int(40)],
+    )
+    .await;
+    assert_eq!(got, rows(&[&["alan"]]));
+    assert_eq!(
+        src.scans()[0].1.filters,
+        vec![Filter::new("City", Op::Eq, "London")]
+    );
+    let e = error(&s, "SELECT * FROM people WHERE Id = ?", &[]).await;
+    assert_eq!(
+        e,
+        "the statement has 1 `?` parameter(s) but 0 value(s) were given"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn brackets_and_any_case_names_resolve() {
+    let (s, _) = session().await;
+    let got = query(&s, "SELECT [name], CITY FROM [People] WHERE id = 1", &[]).await;
+    assert_eq!(got, rows(&[&["Ada", "London"]]));
+    let got = query(
+        &s,
+        "SELECT p.name FROM [CData].[CRM].[PEOPLE] p WHERE P.ID = 3",
+        &[],
+    )
+    .await;
+    assert_eq!(got, rows(&[&["Grace"]]));
+    let got = query(
+        &s,
+        "SELECT people.Name FROM crm.people WHERE people.Id = 2",
+        &[],
+    )
+    .await;
+    assert_eq!(got, rows(&[&["alan"]]));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn aggregates_group_by_and_having() {
+    let (s, _) = session().await;
+    let got = query(
+        &s,
+        "SELECT City, COUNT(*) AS n, MAX(Age) AS oldest FROM people GROUP BY City \
+         HAVING COUNT(*) >= 1 ORDER BY City NULLS FIRST",
+        &[],
+    )
+    .await;
+    assert_eq!(
+        got,
+        rows(&[
+            &["NULL", "1", "29"],
+            &["London", "2", "41"],
+            &["New York", "1", "85"],
+            &["Portland", "1", "NULL"],
+        ])
+    );
+    let got = query(
+        &s,
+        "SELECT COUNT(*), SUM(Age), COUNT(DISTINCT City) FROM people",
+        &[],
+    )
+    .await;
+    assert_eq!(got, rows(&[&["5", "191", "3"]]));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn joins_within_and_across_sources() {
+    let (s, _) = session().await;
+    let got = query(
+        &s,
+        "SELECT p.Name, SUM(o.Amount) AS total FROM people p JOIN orders o ON o.PersonId = p.Id \
+         GROUP BY p.Name ORDER BY p.Name",
+        &[],
+    )
+    .await;
+    assert_eq!(got, rows(&[&["Ada", "29.5"], &["Grace", "7.25"]]));
+    let got = query(
+        &s,
+        "SELECT p.Name, o.Id FROM people p LEFT JOIN orders o ON o.PersonId = p.Id \
+         WHERE p.Id IN (2, 3) ORDER BY p.Id",
+        &[],
+    )
+    .await;
+    assert_eq!(got, rows(&[&["alan", "NULL"], &["Grace", "12"]]));
+    // Two connections in one statement: the in-memory `colours` and `crm.people`.
+    let got = query(
+        &s,
+        "SELECT c.Name AS colour, p.Name FROM mem.colours c JOIN crm.people p ON p.Id = c.Id \
+         WHERE c.Id <= 2 ORDER BY c.Id",
+        &[],
+    )
+    .await;
+    assert_eq!(got, rows(&[&["red", "Ada"], &["green", "alan"]]));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn max_rows_caps_results_but_not_aggregates() {
+    let (s, _) = session_with(Some(2)).await;
+    assert_eq!(query(&s, "SELECT * FROM people", &[]).await.len(), 2);
+    assert_eq!(
+        query(&s, "SELECT * FROM people LIMIT 4", &[]).await.len(),
+        2
+    );
+    assert_eq!(
+        query(&s, "SELECT * FROM people LIMIT 1", &[]).await.len(),
+        1
+    );
+    assert_eq!(
+        query(&s, "SELECT COUNT(*) FROM people", &[]).await,
+        rows(&[&["5"]])
+    );
+    let got = query(&s, "SELECT City FROM people GROUP BY City", &[]).await;
+    assert_eq!(got.len(), 4);
+    s.set_max_rows(None);
+    assert_eq!(query(&s, "SELECT * FROM people", &[]).await.len(), 5);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn unknown_names_suggest_the_nearest() {
+    let (s, _) = session().await;
+    assert_eq!(
+        error(&s, "SELECT * FROM peple", &[]).await,
+        "table peple not found; did you mean people?"
+    );
+    assert_eq!(
+        error(&s, "SELECT * FROM crm.colors", &[]).await,
+        "table crm.colors not found"
+    );
+    assert_eq!(
+        error(&s, "SELECT * FROM mem.colors", &[]).await,
+        "table mem.colors not found; did you mean mem.colours?"
+    );
+    let e = error(&s, "SELECT Nme FROM people", &[]).await;
+    assert_eq!(e, "column Nme not found; did you mean Name?");
+    let e = error(&s, "SELEC * FROM people", &[]).await;
+    assert!(e.starts_with("syntax error"), "{e}");
+    let e = error(&s, "DROP TABLE people", &[]).await;
+    assert!(
+        e.contains("only SELECT, INSERT, UPDATE, DELETE, EXEC and EXPLAIN"),
+        "{e}"
+    );
+    assert!(error(&s, "", &[]).await.contains("empty statement"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn system_tables_describe_the_session() {
+    let (s, _) = session().await;
+    let got = query(
+        &s,
+        "SELECT SchemaName, TableName, TableType, IsUpdateable FROM sys_tables ORDER BY TableName",
+        &[],
+    )
+    .await;
+    assert_eq!(
+        got,
+        rows(&[
+            &["mem", "colours", "VIEW", "false"],
+            &["crm", "orders", "VIEW", "false"],
+            &["crm", "people", "TABLE", "true"],
+        ])
+    );
+    let batches = s
+        .execute(
+            "SELECT * FROM sys_tablecolumns WHERE TableName = ?",
+            &["people".into()],
+        )
+        .await
+        .unwrap()
+        .collect()
+        .await
+        .unwrap();
+    let schema = batches[0].schema();
+    let names: Vec<&str> = schema.fields().iter().map(|f| f.name().as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "CatalogName",
+            "SchemaName",
+            "TableName",
+            "ColumnName",
+            "DataTypeName",
+            "DataType",
+            "Length",
+            "NumericPrecision",
+            "NumericScale",
+            "IsNullable",
+            "Description",
+            "Ordinal",
+            "IsAutoIncrement",
+            "IsGeneratedColumn",
+            "IsReadOnly",
+            "IsKey",
+            "IsHidden"
+        ]
+    );
+    let got = query(
+        &s,
+        "SELECT columnname, datatypename, iskey, isreadonly, ordinal FROM SYS_TABLECOLUMNS \
+         WHERE tablename = 'people' AND ordinal <= 2",
+        &[],
+    )
+    .await;
+    assert_eq!(
+        got,
+        rows(&[
+            &["Id", "bigint", "true", "true", "1"],
+            &["Name", "varchar", "false", "false", "2"]
+        ])
+    );
+    let got = query(
+        &s,
+        "SELECT SchemaName, ProcedureName FROM sys_procedures",
+        &[],
+    )
+    .await;
+    assert_eq!(got, rows(&[&["crm", "Greet"]]));
+    let got = query(
+        &s,
+        "SELECT ColumnName, DataTypeName, IsRequired FROM sys_procedureparameters ORDER BY Ordinal",
+        &[],
+    )
+    .await;
+    assert_eq!(
+        got,
+        rows(&[&["Name", "varchar", "true"], &["Times", "bigint", "false"]])
+    );
+    let got = query(
+        &s,
+        "SELECT VALUE FROM sys_sqlinfo WHERE NAME = 'IDENTIFIER_QUOTE_OPEN_CHAR'",
+        &[],
+    )
+    .await;
+    assert_eq!(got, rows(&[&["["]]));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn connection_props_mask_secrets() {
+    let cs: connstr::ConnectionString =
+        "AuthScheme=PrivateApp;PrivateAppToken=pat-na1-very-secret;MaxRows=7"
+            .parse()
+            .unwrap();
+    let mut s = Session::new();
+    s.register_source(
+        "hubdb",
+        Arc::new(MemorySource::example()),
+        SessionOptions::from_connection(connstr::Source::HubDb, &cs),
+    )
+    .await
+    .unwrap();
+    let got = query(
+        &s,
+        "SELECT Name, Value, Category FROM sys_connection_props WHERE Name IN ('PrivateAppToken', 'AuthScheme', 'MaxRows') ORDER BY Name",
+        &[],
+    )
+    .await;
+    assert_eq!(got[0][0], "AuthScheme");
+    assert_eq!(got[0][1], "PrivateApp");
+    assert_eq!(got[1], vec!["MaxRows", "7", got[1][2].as_str()]);
+    assert_eq!(got[2][0], "PrivateAppToken");
+    assert!(!got[2][1].contains("secret"), "{got:?}");
+    let schema = s
+        .execute("SELECT * FROM sys_connection_props", &[])
+        .await
+        .unwrap()
+        .collect()
+        .await
+        .unwrap()[0]
+        .schema();
+    let names: Vec<&str> = schema
+        .fields()
+        .iter()
+        .take(8)
+        .map(|f| f.name().as_str())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "Name",
+            "ShortDescription",
+            "Type",
+            "Values",
+            "Default",
+            "Category",
+            "Required",
+            "Value"
+        ]
+    );
+    // MaxRows from the connection string applies.
+    assert_eq!(query(&s, "SELECT * FROM colours", &[]).await.len(), 5);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn insert_update_delete_report_affected_rows() {
+    let (s, src) = session().await;
+    let r = s
+        .execute(
+            "INSERT INTO people (Name, City, Age) VALUES (?, ?, ?), ('Barbara', 'Boston', 54)",
+            &["Edsger".into(), "Austin".into(), Value::Int(72)],
+        )
+        .await
+        .unwrap();
+    assert_eq!(r.affected(), Some(2));
+    let got = query(
+        &s,
+        "SELECT Id, Name, City, Age FROM people WHERE Id >= 6 ORDER BY Id",
+        &[],
+    )
+    .await;
+    assert_eq!(
+        got,
+        rows(&[
+            &["6", "Edsger", "Austin", "72"],
+            &["7", "Barbara", "Boston", "54"]
+        ])
+    );
+
+    src.clear_log();
+    let r = s
+        .execute(
+            "UPDATE people SET Age = Age + 1, Active = ? WHERE City = 'London'",
+            &[Value::Bool(true)],
+        )
+        .await
+        .unwrap();
+    assert_eq!(r.affected(), Some(2));
+    // The keys were selected with the filter pushed down.
+    assert_eq!(
+        src.scans()[0].1.filters,
+        vec![Filter::new("City", Op::Eq, "London")]
+    );
+    let got = query(
+        &s,
+        "SELECT Name, Age, Active FROM people WHERE City = 'London' ORDER BY Id",
+        &[],
+    )
+    .await;
+    assert_eq!(
+        got,
+        rows(&[&["Ada", "37", "true"], &["alan", "42", "true"]])
+    );
+
+    let r = s
+        .execute("UPDATE people SET Age = 1 WHERE Id = 999", &[])
+        .await
+        .unwrap();
+    assert_eq!(r.affected(), Some(0));
+
+    let r = s
+        .execute("DELETE FROM people WHERE Id = ?", &[Value::Int(6)])
+        .await
+        .unwrap();
+    assert_eq!(r.affected(), Some(1));
+    let r = s
+        .execute("DELETE FROM people WHERE Age > 80", &[])
+        .await
+        .unwrap();
+    assert_eq!(r.affected(), Some(1));
+    let ids: Vec<Value> = src.people().iter().map(|r| r[0].clone()).collect();
+    assert_eq!(
+        ids,
+        vec![
+            Value::Int(1),
+            Value::Int(2),
+            Value::Int(4),
+            Value::Int(5),
+            Value::Int(7)
+        ]
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn dml_errors_name_the_table_column_or_row() {
+    let (s, _) = session().await;
+    let e = error(&s, "INSERT INTO orders (Amount) VALUES (1.0)", &[]).await;
+    assert_eq!(e, "INSERT is not allowed on orders: it is a read-only view");
+    let e = error(&s, "UPDATE people SET Id = 5 WHERE Id = 1", &[]).await;
+    assert_eq!(e, "UPDATE is not allowed on people: column Id is read-only");
+    let e = error(&s, "INSERT INTO people (Nam) VALUES ('x')", &[]).await;
+    assert_eq!(e, "column Nam not found in people; did you mean Name?");
+    let e = error(&s, "INSERT INTO people (Name, City) VALUES ('x')", &[]).await;
+    assert!(e.contains("names 2 column(s) but gives 1"), "{e}");
+    let e = error(&s, "DELETE FROM sys_tables", &[]).await;
+    assert!(e.contains("system tables are read-only"), "{e}");
+    // The source refuses one row of two: the other is written and the failure is reported.
+    let e = s
+        .execute(
+            "INSERT INTO people (Name, City) VALUES ('Ok', 'Oslo'), (NULL, 'Nowhere')",
+            &[],
+        )
+        .await
+        .unwrap_err();
+    match &e {
+        Error::PartialWrite {
+            affected, errors, ..
+        } => {
+            assert_eq!(*affected, 1);
+            assert_eq!(errors.len(), 1);
+            assert_eq!(errors[0].index, 1);
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(
+        e.to_string(),
+        "INSERT on people: 1 row(s) applied, 1 failed; first: row #1 column Name: Name is required"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn exec_runs_procedures_with_named_inputs() {
+    let (s, _) = session().await;
+    let got = query(&s, "EXEC Greet Name = 'Ada', Times = 2", &[]).await;
+    assert_eq!(got, rows(&[&["Hello, Ada!"], &["Hello, Ada!"]]));
+    let got = query(&s, "execute crm.greet @name = ?", &["Grace".into()]).await;
+    assert_eq!(got, rows(&[&["Hello, Grace!"]]));
+    assert_eq!(
+        error(&s, "EXEC Gret Name = 'x'", &[]).await,
+        "procedure Gret not found; did you mean Greet?"
+    );
+    assert_eq!(
+        error(&s, "EXEC Greet Nme = 'x'", &[]).await,
+        "procedure Greet has no input Nme; did you mean Name?"
+    );
+    assert_eq!(
+        error(&s, "EXEC Greet Times = 3", &[]).await,
+        "procedure Greet needs input Name"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn explain_shows_the_pushed_filters() {
+    let (s, _) = session().await;
+    let plan = query(
+        &s,
+        "EXPLAIN SELECT Name FROM people WHERE City = 'London'",
+        &[],
+    )
+    .await;
+    let text: String = plan
+        .iter()
+        .map(|r| r.join(" "))
+        .collect::<Vec<_>>()
+        .join("\n");
+    assert!(
+        text.contains("full_filters=[people.City = Utf8(\"London\")]"),
+        "{text}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn describe_and_tables_serve_the_cli() {
+    let (s, _) = session().await;
+    assert_eq!(s.describe("[crm].[People]").unwrap().name, "people");
+    assert_eq!(
+        s.describe("peeple").unwrap_err().to_string(),
+        "table peeple not found; did you mean people?"
+    );
+    let tables: Vec<String> = s
+        .tables()
+        .into_iter()
+        .map(|(src, t)| format!("{src}.{}", t.name))
+        .collect();
+    assert_eq!(tables, ["crm.people", "crm.orders", "mem.colours"]);
+    let r = s.execute("SELECT 1", &[]).await.unwrap();
+    assert!(matches!(r, QueryResult::Rows(_)));
+}
