@@ -184,3 +184,35 @@ async fn max_rows_caps_results_but_not_aggregates() {
         "aggregates see every row"
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn shell_runs_statements_from_its_input_and_keeps_history() {
+    use std::io::Write;
+    let (_emu, conn) = hubdb().await;
+    let dir = tempfile::tempdir().unwrap();
+    let history = dir.path().join("history.txt");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_connector"))
+        .args(["hubdb", "shell"])
+        .env("CONNECTOR_CONNECTION", &conn)
+        .env("CONNECTOR_HISTORY", &history)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"SELECT COUNT(*) AS n\n  FROM events;\nSELECT * FROM nope;\n.quit\n")
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("300"), "{stdout}");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("table nope not found"));
+    assert!(
+        std::fs::read_to_string(&history)
+            .unwrap()
+            .contains("FROM events")
+    );
+}
