@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs what the test suite needs beyond a Rust toolchain. Idempotent: skips what is present.
 # - Debian packages: chromium + chromium-driver (the desktop OAuth flow runs in a real headless browser).
+# - nodejs + npm (the benchmarks run the official HubSpot Node SDK).
 # - A Python virtualenv under target/py-venv with the official HubSpot SDK (the emulator is checked
-#   against it) and, later, maturin/pytest for the Python module.
+#   against it) and maturin (python/scripts/test.sh builds the wheel with it).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -10,6 +11,11 @@ need_apt=()
 # Chromium drives the desktop OAuth flow end to end (added with the auth-core browser test).
 if [ -d auth-core ]; then
   command -v chromium >/dev/null 2>&1 || need_apt+=(chromium chromium-driver)
+fi
+# Node.js + npm run the official HubSpot Node SDK in the benchmarks (cargo xtask bench).
+if [ -d bench ]; then
+  command -v node >/dev/null 2>&1 || need_apt+=(nodejs)
+  command -v npm >/dev/null 2>&1 || need_apt+=(npm)
 fi
 if [ ${#need_apt[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
@@ -26,7 +32,7 @@ if [ ! -x "$venv/bin/python" ]; then
   echo "setup: creating $venv"
   python3 -m venv "$venv"
 fi
-if ! "$venv/bin/python" -c "import hubspot" 2>/dev/null; then
+if ! "$venv/bin/python" -c "import hubspot, maturin" 2>/dev/null; then
   echo "setup: installing Python test packages into $venv"
   "$venv/bin/pip" install -q --disable-pip-version-check -r scripts/requirements-test.txt
 fi

@@ -3,6 +3,7 @@
 //! A page is parsed on its own and dropped once its batch is built, so memory depends on the
 //! page size, never on the table size.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use arrow_array::builder::{
@@ -11,8 +12,10 @@ use arrow_array::builder::{
 };
 use arrow_array::{ArrayRef, RecordBatch, RecordBatchOptions};
 use arrow_schema::{DataType, SchemaRef};
+
 use serde::Deserialize;
 use serde_json::Value as J;
+use serde_json::value::RawValue;
 
 use crate::Error;
 use crate::schema::{Col, Common, Kind, image_fields, location_fields};
@@ -84,8 +87,10 @@ pub(crate) struct RawRow {
     pub(crate) name: Option<String>,
     #[serde(default)]
     pub(crate) child_table_id: Option<J>,
+    /// Cell values kept as JSON text, read per column by `append_raw`: building a `Value` tree
+    /// per row (select options, tags, images…) took most of a scan's CPU time.
     #[serde(default)]
-    pub(crate) values: serde_json::Map<String, J>,
+    pub(crate) values: HashMap<String, Box<RawValue>>,
 }
 
 impl RawRow {
@@ -222,13 +227,185 @@ fn append(builder: &mut Builder, col: &Col, row: &RawRow) -> Result<(), String> 
     match col {
         Col::Common(c) => append_common(builder, *c, row),
         Col::User { name, kind } => match row.values.get(name) {
-            None | Some(J::Null) => {
+            None => {
                 builder.null();
                 Ok(())
             }
-            Some(v) => append_value(builder, *kind, v),
+            Some(raw) => append_raw(builder, *kind, raw.get()),
         },
     }
+}
+
+/// Appends one cell from its JSON text. The shapes HubDB sends are read straight from the text;
+/// anything else is parsed into a `Value` and goes through `append_value`, which owns the rules
+/// (the `fast_path_matches_value_path` test holds the two to the same results).
+fn append_raw(builder: &mut Builder, kind: Kind, text: &str) -> Result<(), String> {
+    if text == "null" {
+        builder.null();
+        return Ok(());
+    }
+    if append_fast(builder, kind, text)? {
+        return Ok(());
+    }
+    let v: J = serde_json::from_str(text).map_err(|e| format!("not JSON ({e})"))?;
+    if v.is_null() {
+        builder.null();
+        return Ok(());
+    }
+    append_value(builder, kind, &v)
+}
+
+/// An option (`SELECT`, `MULTISELECT`): only its name is kept.
+#[derive(Deserialize)]
+struct OptionRef<'a> {
+    #[serde(borrow, default)]
+    name: Option<&'a str>,
+}
+
+/// A `FOREIGN_ID` item: only its id is kept.
+#[derive(Deserialize)]
+struct ForeignRef<'a> {
+    #[serde(borrow, default)]
+    id: Option<&'a RawValue>,
+}
+
+#[derive(Deserialize)]
+struct ImageRef<'a> {
+    #[serde(borrow, default)]
+    url: Option<&'a str>,
+    #[serde(default)]
+    width: Option<i64>,
+    #[serde(default)]
+    height: Option<i64>,
+}
+
+#[derive(Deserialize)]
+struct LocationRef {
+    #[serde(default)]
+    lat: Option<f64>,
+    #[serde(default)]
+    long: Option<f64>,
+}
+
+/// A JSON string without escapes, borrowed from the text.
+fn plain_str(text: &str) -> Option<&str> {
+    serde_json::from_str::<&str>(text).ok()
+}
+
+/// An id as text: a plain string, or an integer written in digits.
+fn id_text(text: &str) -> Option<&str> {
+    if text.starts_with('"') {
+        plain_str(text)
+    } else if !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit()) {
+        Some(text)
+    } else {
+        None
+    }
+}
+
+/// Appends the common shapes without building a `Value`: `Ok(false)` (builder untouched) for
+/// anything else.
+fn append_fast(builder: &mut Builder, kind: Kind, text: &str) -> Result<bool, String> {
+    let done = match (builder, kind) {
+        (Builder::Text(b), Kind::Text | Kind::Json | Kind::Select) if text.starts_with('"') => {
+            plain_str(text).map(|s| b.append_value(s)).is_some()
+        }
+        (Builder::Text(b), Kind::Select) if text.starts_with('{') => {
+            match serde_json::from_str::<OptionRef<'_>>(text) {
+                Ok(OptionRef { name: Some(name) }) => {
+                    b.append_value(name);
+                    true
+                }
+                _ => false,
+            }
+        }
+        (Builder::Float(b), Kind::Number) => text.parse::<f64>().map(|x| b.append_value(x)).is_ok(),
+        (Builder::Int(b), Kind::Integer) => text.parse::<i64>().map(|x| b.append_value(x)).is_ok(),
+        (Builder::Bool(b), Kind::Boolean) => match text {
+            "true" | "1" => {
+                b.append_value(true);
+                true
+            }
+            "false" | "0" => {
+                b.append_value(false);
+                true
+            }
+            _ => false,
+        },
+        (Builder::Date(b), Kind::Date) => {
+            match text
+                .parse::<i64>()
+                .ok()
+                .and_then(|ms| i32::try_from(ms.div_euclid(DAY_MS)).ok())
+            {
+                Some(days) => {
+                    b.append_value(days);
+                    true
+                }
+                None => false,
+            }
+        }
+        (Builder::Time(b), Kind::DateTime) => {
+            text.parse::<i64>().map(|x| b.append_value(x)).is_ok()
+        }
+        (Builder::List(b), Kind::MultiSelect) if text.starts_with('[') => {
+            match serde_json::from_str::<Vec<OptionRef<'_>>>(text) {
+                Ok(items) => append_list(b, items.iter().map(|o| o.name).collect()),
+                Err(_) => false,
+            }
+        }
+        (Builder::List(b), Kind::ForeignId) if text.starts_with('[') => {
+            match serde_json::from_str::<Vec<ForeignRef<'_>>>(text) {
+                Ok(items) => append_list(
+                    b,
+                    items
+                        .iter()
+                        .map(|o| o.id.and_then(|raw| id_text(raw.get())))
+                        .collect(),
+                ),
+                Err(_) => false,
+            }
+        }
+        (Builder::Struct(b), Kind::Image) if text.starts_with('{') => {
+            let Ok(image) = serde_json::from_str::<ImageRef<'_>>(text) else {
+                return Ok(false);
+            };
+            struct_field::<StringBuilder>(b, 0)?.append_option(image.url);
+            struct_field::<Int64Builder>(b, 1)?.append_option(image.width);
+            struct_field::<Int64Builder>(b, 2)?.append_option(image.height);
+            b.append(true);
+            true
+        }
+        (Builder::Struct(b), Kind::Location) if text.starts_with('{') => {
+            let Ok(place) = serde_json::from_str::<LocationRef>(text) else {
+                return Ok(false);
+            };
+            // The `lng`/`lon` spellings take the Value path (unknown fields here).
+            if place.long.is_none() && (text.contains("\"lng\"") || text.contains("\"lon\"")) {
+                return Ok(false);
+            }
+            struct_field::<Float64Builder>(b, 0)?.append_option(place.lat);
+            struct_field::<Float64Builder>(b, 1)?.append_option(place.long);
+            b.append(true);
+            true
+        }
+        _ => false,
+    };
+    Ok(done)
+}
+
+/// One list cell: null when empty (as HubDB's `is_null` treats it); false if an item had no key.
+fn append_list(b: &mut ListBuilder<StringBuilder>, items: Option<Vec<&str>>) -> bool {
+    let Some(items) = items else { return false };
+    if items.is_empty() {
+        b.append_null();
+        return true;
+    }
+    for item in items {
+        b.values().append_value(item);
+    }
+    b.append(true);
+    true
 }
 
 fn append_common(builder: &mut Builder, c: Common, row: &RawRow) -> Result<(), String> {
@@ -453,4 +630,187 @@ pub(crate) fn decode_owners(owners: &[RawOwner], schema: &SchemaRef) -> Result<R
             message: e.to_string(),
         }
     })
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+
+    /// Every shape, through the text fast path and through the `Value` path: same arrays.
+    #[test]
+    fn fast_path_matches_value_path() {
+        let cases: &[(Kind, &[&str])] = &[
+            (
+                Kind::Text,
+                &[
+                    r#""plain""#,
+                    r#""esc\"aped\n""#,
+                    "12",
+                    "1.5",
+                    "true",
+                    r#"{"a":1}"#,
+                    "null",
+                ],
+            ),
+            (
+                Kind::Json,
+                &[
+                    r#""{\"k\":1}""#,
+                    r#""text""#,
+                    r#"{"b": [1, 2]}"#,
+                    "[1,2]",
+                    "3",
+                ],
+            ),
+            (
+                Kind::Select,
+                &[
+                    r#""conference""#,
+                    r#"{"id":"1","name":"meetup","label":"Meetup"}"#,
+                    r#"{"name":"sp\u00e9cial"}"#,
+                ],
+            ),
+            (
+                Kind::Number,
+                &[
+                    "103.6",
+                    "0",
+                    "-2",
+                    "1e3",
+                    "0.1",
+                    r#""7.25""#,
+                    "12345678901234567890",
+                ],
+            ),
+            (
+                Kind::Integer,
+                &["240", "-5", "2.0", r#""42""#, "9007199254740993"],
+            ),
+            (
+                Kind::Boolean,
+                &["true", "false", "0", "1", "2", r#""TRUE""#, r#""0""#],
+            ),
+            (
+                Kind::Date,
+                &[
+                    "1786233600000",
+                    "-86400001",
+                    r#""1786233600000""#,
+                    r#""2026-03-01T00:00:00Z""#,
+                ],
+            ),
+            (
+                Kind::DateTime,
+                &[
+                    "1786291200000",
+                    "-1",
+                    r#""1786291200000""#,
+                    r#""2026-03-01T10:20:30.400Z""#,
+                    "1.5e12",
+                ],
+            ),
+            (
+                Kind::MultiSelect,
+                &[
+                    r#"[{"id":"2","name":"python","label":"Python","type":"option","order":1},{"id":"4","name":"cloud"}]"#,
+                    "[]",
+                    r#"["a","b"]"#,
+                    r#"[{"name":"x"},"y"]"#,
+                    r#"{"name":"single"}"#,
+                ],
+            ),
+            (
+                Kind::ForeignId,
+                &[
+                    r#"[{"id":"5000000001","name":"Ada","type":"foreignid"}]"#,
+                    r#"[{"id":5000000002}]"#,
+                    "[]",
+                    r#"["7"]"#,
+                    r#"[{"id":"e\u0301"}]"#,
+                ],
+            ),
+            (
+                Kind::Image,
+                &[
+                    r#"{"url":"https://cdn.example.com/b.png","width":1200,"height":630,"type":"image"}"#,
+                    r#"{"url":"u","width":12.0,"height":"630"}"#,
+                    r#"{"url":"only"}"#,
+                    r#""https://x/y.png""#,
+                ],
+            ),
+            (
+                Kind::Location,
+                &[
+                    r#"{"lat":1.3521,"long":103.8198,"type":"location"}"#,
+                    r#"{"lat":1,"lng":2}"#,
+                    r#"{"lat":"1.5","lon":2.5}"#,
+                    r#"{"lat":null}"#,
+                ],
+            ),
+        ];
+        for (kind, texts) in cases {
+            let data_type = kind.data_type();
+            let mut fast = Builder::new(&data_type, texts.len());
+            let mut slow = Builder::new(&data_type, texts.len());
+            for text in texts.iter() {
+                let v: J = serde_json::from_str(text).unwrap();
+                let a = append_raw(&mut fast, *kind, text);
+                let b = if v.is_null() {
+                    slow.null();
+                    Ok(())
+                } else {
+                    append_value(&mut slow, *kind, &v)
+                };
+                assert_eq!(a.is_ok(), b.is_ok(), "{kind:?} {text}: {a:?} vs {b:?}");
+                if a.is_err() {
+                    // Keep both builders the same length.
+                    fast.null();
+                    slow.null();
+                }
+            }
+            let (fast, slow) = (fast.finish(), slow.finish());
+            assert_eq!(fast.as_ref(), slow.as_ref(), "{kind:?}");
+        }
+    }
+
+    /// The fast path really is taken for the shapes HubDB sends (else the test above is moot).
+    #[test]
+    fn common_shapes_skip_the_value_path() {
+        let cases = [
+            (Kind::Text, r#""Cloud Costs Roadshow #1""#),
+            (Kind::Number, "103.6"),
+            (Kind::Boolean, "0"),
+            (Kind::DateTime, "1786291200000"),
+            (
+                Kind::Select,
+                r#"{"id":"1","name":"conference","label":"Conference","type":"option","order":0}"#,
+            ),
+            (
+                Kind::MultiSelect,
+                r#"[{"id":"2","name":"python"},{"id":"4","name":"cloud"}]"#,
+            ),
+            (
+                Kind::ForeignId,
+                r#"[{"id":"5000000001","name":"Ada","type":"foreignid"}]"#,
+            ),
+            (
+                Kind::Image,
+                r#"{"url":"https://cdn.example.com/b.png","width":1200,"height":630,"type":"image"}"#,
+            ),
+            (
+                Kind::Location,
+                r#"{"lat":1.3521,"long":103.8198,"type":"location"}"#,
+            ),
+        ];
+        for (kind, text) in cases {
+            let mut builder = Builder::new(&kind.data_type(), 1);
+            assert_eq!(
+                append_fast(&mut builder, kind, text),
+                Ok(true),
+                "{kind:?} {text}"
+            );
+        }
+    }
 }

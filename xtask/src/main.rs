@@ -1,7 +1,7 @@
 //! Project automation, run as `cargo xtask <command>`.
 //!
-//! - `ci`: everything CI checks — formatting, clippy, `tidy`, the whole test suite and the
-//!   end-to-end checks — in the order that fails fastest.
+//! - `ci`: everything CI checks — formatting, clippy, `tidy`, the whole test suite, the
+//!   end-to-end checks and the Python wheel's pytest suite — in the order that fails fastest.
 //! - `tidy`: the architecture rules (dependency direction, one TLS stack).
 //! - `bench [--quick]`: the benchmarks of `docs/benchmarks.md`, written to `target/bench/`.
 //! - `fuzz [SECONDS]`: the connection-string parser under cargo-fuzz.
@@ -90,6 +90,15 @@ fn ci() -> Result<(), String> {
     let python = workspace_root().join("target/py-venv/bin/python");
     test.env("HUBSPOT_SDK_PYTHON", &python);
     step("tests", test)?;
+
+    // The Python package as users get it: maturin builds the wheel, pip installs it into a fresh
+    // virtualenv, pytest runs against the emulators. `dev` reuses most of the test build.
+    let mut python = Command::new("bash");
+    python
+        .current_dir(workspace_root())
+        .arg("python/scripts/test.sh")
+        .env("WHEEL_PROFILE", "dev");
+    step("python wheel + pytest", python)?;
 
     eprintln!(
         "\nxtask ci: all steps passed in {:.0}s",
