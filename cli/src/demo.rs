@@ -172,10 +172,7 @@ pub(crate) async fn run() -> Result<(), Failure> {
     let pat_registry =
         procedures::Registry::hubdb(&connstr::validate::hubdb(&pat_cs).map_err(fail)?)
             .map_err(fail)?;
-    session.register_procedures(
-        "hubdb",
-        Arc::new(crate::sqlcmd::RegistryRunner(pat_registry)),
-    );
+    session.register_procedures("hubdb", Arc::new(sql::RegistryProcedures(pat_registry)));
     query(&session, "SELECT TableName, TableType FROM sys_tables WHERE TableName LIKE 'events%' OR TableName LIKE 'List_%' ORDER BY TableName").await?;
 
     step(

@@ -5,81 +5,14 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use arrow_schema::DataType;
 use connstr::{ConnectionString, Source};
 use futures::StreamExt;
 use source_core::format::{BatchWriter, Format};
-use source_core::{BoxFuture, ParameterInfo, ProcedureInfo, RecordBatchStream};
 
 use crate::Failure;
 
 /// Exit code when a statement fails.
 const QUERY_FAILED: u8 = 4;
-
-/// The `procedures` registry as the SQL session's procedure runner (`EXEC`, `sys_procedures`).
-#[derive(Debug)]
-pub(crate) struct RegistryRunner(pub(crate) procedures::Registry);
-
-impl sql::ProcedureRunner for RegistryRunner {
-    fn procedures(&self) -> Vec<ProcedureInfo> {
-        self.0
-            .definitions()
-            .into_iter()
-            .map(|d| ProcedureInfo {
-                name: d.name.to_owned(),
-                description: d.description.to_owned(),
-                parameters: d
-                    .inputs
-                    .iter()
-                    .map(|i| ParameterInfo {
-                        name: i.name.to_owned(),
-                        data_type: match i.ty {
-                            procedures::ParamType::Int => DataType::Int64,
-                            procedures::ParamType::Bool => DataType::Boolean,
-                            procedures::ParamType::String => DataType::Utf8,
-                        },
-                        required: i.required,
-                        description: i.description.to_owned(),
-                    })
-                    .collect(),
-            })
-            .collect()
-    }
-
-    fn execute<'a>(
-        &'a self,
-        name: &'a str,
-        args: Vec<(String, source_core::Value)>,
-    ) -> BoxFuture<'a, source_core::Result<RecordBatchStream>> {
-        Box::pin(async move {
-            let inputs = args.into_iter().map(|(k, v)| (k, exec_value(v))).collect();
-            let output = self
-                .0
-                .execute(name, inputs)
-                .await
-                .map_err(source_core::Error::source)?;
-            let batch = output.to_record_batch();
-            let schema = batch.schema();
-            Ok(RecordBatchStream::new(
-                schema,
-                futures::stream::iter(vec![Ok(batch)]),
-            ))
-        })
-    }
-}
-
-fn exec_value(value: source_core::Value) -> procedures::exec::Value {
-    use procedures::exec::Value as V;
-    use source_core::Value as S;
-    match value {
-        S::Null => V::Null,
-        S::Bool(b) => V::Bool(b),
-        S::Int(n) => V::Number(n.to_string()),
-        S::Float(f) => V::Number(f.to_string()),
-        S::Str(s) => V::Text(s),
-        other => V::Text(format!("{other:?}")),
-    }
-}
 
 /// A session with the connection's tables and procedures registered.
 pub(crate) async fn open_session(
@@ -97,7 +30,10 @@ pub(crate) async fn open_session(
         .await
         .map_err(|e| Failure::new(QUERY_FAILED, e.to_string()))?;
     let registry = crate::data::registry(source, cs)?;
-    session.register_procedures(source.cli_name(), Arc::new(RegistryRunner(registry)));
+    session.register_procedures(
+        source.cli_name(),
+        Arc::new(sql::RegistryProcedures(registry)),
+    );
     Ok(session)
 }
 

@@ -1,15 +1,14 @@
 //! Building sources, procedure registries and SQL sessions from a connection string.
 //!
 //! The same steps as the CLI's `data::open_source`, `data::registry` and
-//! `sqlcmd::open_session` / `RegistryRunner`, with errors kept typed for the PEP 249 mapping
+//! `sqlcmd::open_session`, with errors kept typed for the PEP 249 mapping
 //! instead of turned into exit codes.
 
 use std::sync::Arc;
 
-use arrow_schema::DataType;
 use connstr::validate;
 use connstr::{ConnectionString, Source};
-use source_core::{BoxFuture, DataSource, ParameterInfo, ProcedureInfo, RecordBatchStream};
+use source_core::DataSource;
 
 use crate::errors::DbError;
 
@@ -49,7 +48,10 @@ pub(crate) fn source(
 /// procedures work before there is any token.
 pub(crate) fn procedure_session(source: Source, registry: procedures::Registry) -> sql::Session {
     let mut session = sql::Session::new();
-    session.register_procedures(source.cli_name(), Arc::new(RegistryRunner(registry)));
+    session.register_procedures(
+        source.cli_name(),
+        Arc::new(sql::RegistryProcedures(registry)),
+    );
     session
 }
 
@@ -70,73 +72,7 @@ pub(crate) async fn data_session(
         .await?;
     session.register_procedures(
         source.cli_name(),
-        Arc::new(RegistryRunner(registry(source, cs)?)),
+        Arc::new(sql::RegistryProcedures(registry(source, cs)?)),
     );
     Ok(session)
-}
-
-/// The `procedures` registry as the SQL session's procedure runner (`EXEC`,
-/// `sys_procedures`). A copy of the CLI's adapter.
-#[derive(Debug)]
-struct RegistryRunner(procedures::Registry);
-
-impl sql::ProcedureRunner for RegistryRunner {
-    fn procedures(&self) -> Vec<ProcedureInfo> {
-        self.0
-            .definitions()
-            .into_iter()
-            .map(|d| ProcedureInfo {
-                name: d.name.to_owned(),
-                description: d.description.to_owned(),
-                parameters: d
-                    .inputs
-                    .iter()
-                    .map(|i| ParameterInfo {
-                        name: i.name.to_owned(),
-                        data_type: match i.ty {
-                            procedures::ParamType::Int => DataType::Int64,
-                            procedures::ParamType::Bool => DataType::Boolean,
-                            procedures::ParamType::String => DataType::Utf8,
-                        },
-                        required: i.required,
-                        description: i.description.to_owned(),
-                    })
-                    .collect(),
-            })
-            .collect()
-    }
-
-    fn execute<'a>(
-        &'a self,
-        name: &'a str,
-        args: Vec<(String, source_core::Value)>,
-    ) -> BoxFuture<'a, source_core::Result<RecordBatchStream>> {
-        Box::pin(async move {
-            let inputs = args.into_iter().map(|(k, v)| (k, exec_value(v))).collect();
-            let output = self
-                .0
-                .execute(name, inputs)
-                .await
-                .map_err(source_core::Error::source)?;
-            let batch = output.to_record_batch();
-            let schema = batch.schema();
-            Ok(RecordBatchStream::new(
-                schema,
-                futures::stream::iter(vec![Ok(batch)]),
-            ))
-        })
-    }
-}
-
-fn exec_value(value: source_core::Value) -> procedures::exec::Value {
-    use procedures::exec::Value as V;
-    use source_core::Value as S;
-    match value {
-        S::Null => V::Null,
-        S::Bool(b) => V::Bool(b),
-        S::Int(n) => V::Number(n.to_string()),
-        S::Float(f) => V::Number(f.to_string()),
-        S::Str(s) => V::Text(s),
-        other => V::Text(format!("{other:?}")),
-    }
 }

@@ -93,3 +93,29 @@ def test_secrets_never_in_repr_or_messages(emu: Emulator) -> None:
     with pytest.raises(hubdb.ConnectionStringError) as syntax:
         hubdb.connect(f"PrivateAppToken={CANARY};Scope='unterminated")
     assert CANARY not in str(syntax.value)
+
+
+@pytest.mark.parametrize("name", ["hubdb", "acton"])
+def test_oauth_refresh_token_into_settings_file(emu: Emulator, tmp_path, name: str) -> None:
+    """AuthScheme=OAuth with InitiateOAuth=REFRESH: a refresh token from the web flow is
+    exchanged once, stored encrypted in OAuthSettingsLocation, and a later connection with
+    only the settings file uses the stored token without another grant."""
+    mod = hubdb if name == "hubdb" else acton
+    app = emu.hubdb_oauth_app() if name == "hubdb" else emu.acton_oauth_app()
+    table = "events" if name == "hubdb" else "Messages"
+    tokens = _web_flow(emu, mod, app)
+    settings = tmp_path / f"{name}-oauth.dat"
+    before = emu.stats(name)["token_grants"]["refresh_token"]
+    first = (
+        f"{app};InitiateOAuth=REFRESH;OAuthSettingsLocation='{settings}';"
+        f"OAuthRefreshToken={tokens['OAuthRefreshToken']}"
+    )
+    with mod.connect(first) as conn:
+        (count,) = conn.execute(f"SELECT COUNT(*) FROM {table}").fetchone()
+        assert count > 0
+    assert emu.stats(name)["token_grants"]["refresh_token"] == before + 1
+    assert settings.exists()
+    assert tokens["OAuthRefreshToken"].encode() not in settings.read_bytes()
+    with mod.connect(f"{app};InitiateOAuth=REFRESH;OAuthSettingsLocation='{settings}'") as conn:
+        assert conn.execute(f"SELECT COUNT(*) FROM {table}").fetchone() == (count,)
+    assert emu.stats(name)["token_grants"]["refresh_token"] == before + 1

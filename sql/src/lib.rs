@@ -73,6 +73,8 @@ mod exec;
 pub mod export;
 mod lex;
 mod provider;
+#[cfg(feature = "procedures")]
+mod registry;
 mod resolve;
 mod system;
 
@@ -95,6 +97,8 @@ use source_core::{DataSource, TableInfo, Value};
 
 pub use error::{Error, Result};
 pub use exec::{ProcedureRunner, SourceProcedures};
+#[cfg(feature = "procedures")]
+pub use registry::RegistryProcedures;
 pub use system::{CATALOG, NAMES as SYSTEM_TABLES};
 
 use catalog::{Catalog, DefaultSchema, Registered, Runner, SourceSchema};
