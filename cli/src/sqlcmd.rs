@@ -167,9 +167,7 @@ fn parquet_writer(
     out: &mut Box<dyn Write + Send>,
     schema: arrow_schema::SchemaRef,
 ) -> Result<parquet::arrow::ArrowWriter<&mut Box<dyn Write + Send>>, Failure> {
-    let props = parquet::file::properties::WriterProperties::builder()
-        .set_compression(parquet::basic::Compression::SNAPPY)
-        .build();
+    let props = sql::export::parquet_properties();
     parquet::arrow::ArrowWriter::try_new(out, schema, Some(props))
         .map_err(|e| Failure::new(1, format!("parquet: {e}")))
 }

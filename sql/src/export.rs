@@ -25,12 +25,24 @@ use crate::{Error, Result, RowStream};
 /// the writer's memory (about 100 MB would be a million wide rows).
 pub const ROW_GROUP_ROWS: usize = 65_536;
 
-/// Writes every batch of `rows` to `out` as Parquet (Snappy); returns the row count.
-pub async fn write_parquet<W: Write + Send>(mut rows: RowStream, out: W) -> Result<u64> {
-    let props = WriterProperties::builder()
+/// The Parquet settings of every export: Snappy, row groups of [`ROW_GROUP_ROWS`] (parquet's
+/// default of a million rows per group would buffer a whole table that size in memory).
+///
+/// ```
+/// let props = sql::export::parquet_properties();
+/// assert_eq!(props.max_row_group_row_count(), Some(sql::export::ROW_GROUP_ROWS));
+/// ```
+pub fn parquet_properties() -> WriterProperties {
+    WriterProperties::builder()
         .set_compression(Compression::SNAPPY)
         .set_max_row_group_row_count(Some(ROW_GROUP_ROWS))
-        .build();
+        .build()
+}
+
+/// Writes every batch of `rows` to `out` as Parquet ([`parquet_properties`]); returns the row
+/// count.
+pub async fn write_parquet<W: Write + Send>(mut rows: RowStream, out: W) -> Result<u64> {
+    let props = parquet_properties();
     let export = |e: parquet::errors::ParquetError| Error::Export(e.to_string());
     let mut writer = ArrowWriter::try_new(out, rows.schema(), Some(props)).map_err(export)?;
     let mut count = 0u64;
