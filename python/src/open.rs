@@ -24,19 +24,24 @@ pub(crate) fn registry(
 }
 
 /// The data source of a connection string (builds the token provider; no request yet).
+///
+/// `MaxRows` is left to the SQL session (as in the CLI): a source that stopped its scans
+/// at `MaxRows` would make `COUNT(*)` and other aggregates wrong.
 pub(crate) fn source(
     source: Source,
     cs: &ConnectionString,
 ) -> Result<Arc<dyn DataSource>, DbError> {
     match source {
         Source::HubDb => {
-            let config = validate::hubdb(cs)?;
+            let mut config = validate::hubdb(cs)?;
+            config.common.max_rows = None;
             let tokens = source_hubdb::token_provider(&config)?;
             let src = source_hubdb::HubDbSource::connect(&config, tokens)?;
             Ok(Arc::new(src))
         }
         Source::ActOn => {
-            let config = validate::acton(cs)?;
+            let mut config = validate::acton(cs)?;
+            config.common.max_rows = None;
             let tokens = source_acton::token_provider(&config)?;
             let src = source_acton::ActOnSource::connect(&config, tokens)?;
             Ok(Arc::new(src))

@@ -113,6 +113,14 @@ def test_fetch_methods_and_rowcount(hub) -> None:
         cur.arraysize = 0
 
 
+def test_max_rows_caps_results_not_aggregates(emu: Emulator) -> None:
+    """MaxRows caps what a query returns (over LIMIT) but COUNT(*) still sees every row."""
+    with hubdb.connect(emu.hubdb_private_app() + ";MaxRows=7") as conn:
+        assert len(conn.execute("SELECT * FROM events").fetchall()) == 7
+        assert len(conn.execute("SELECT Id FROM events LIMIT 20").fetchall()) == 7
+        assert conn.execute("SELECT COUNT(*) FROM events").fetchone() == (HUBDB_ROWS,)
+
+
 def test_iteration_and_cursor_context(hub) -> None:
     with hub.cursor() as cur:
         cur.execute("SELECT Id FROM events LIMIT 4")
