@@ -30,7 +30,6 @@ pub mod callback;
 mod error;
 pub mod grants;
 pub mod http;
-pub mod logging;
 pub mod pkce;
 pub mod provider;
 pub mod time;

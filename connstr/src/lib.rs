@@ -2,17 +2,22 @@
 //!
 //! - [`ConnectionString`]: the ADO.NET grammar (`Name=Value;…`, quoting with `'`/`"`, `==` in
 //!   keys, last pair wins, `K=` unsets), with positioned, masked [`SyntaxError`]s.
-//! - [`registry`]: every connection property each source accepts, declared once.
-//! - [`validate`]: a parsed string checked against the registry into a typed configuration
-//!   ([`ActOnConfig`], [`HubDbConfig`]), every problem reported at once with a suggestion.
+//! - [`registry`]: how a property is declared, the properties every source shares
+//!   ([`registry::SHARED`]: OAuth, proxy, firewall, SSL, logging, timeout, paging, …) and a
+//!   source's whole set ([`Properties`]). Source crates declare their own properties here.
+//! - [`validate`]: a parsed string checked against a source's properties into a typed
+//!   configuration with one [`validate::Validator`], every problem reported at once with a
+//!   suggestion; [`CommonConfig`] is the typed form of the shared properties.
 //! - [`profiles`]: named connection profiles from a TOML file, like ODBC DSNs.
 //!
+//! This crate knows no source: which sources exist, and their own properties, live in the
+//! source crates and the `sources` list above them.
+//!
 //! ```
-//! use connstr::{ConnectionString, Source, validate};
+//! use connstr::{ConnectionString, Secret};
 //! let cs: ConnectionString = "AuthScheme=PrivateApp;PrivateAppToken=pat-123".parse()?;
-//! let config = validate::hubdb(&cs)?;
-//! assert_eq!(config.auth_scheme, connstr::HubDbAuthScheme::PrivateApp);
-//! assert_eq!(format!("{:?}", config.private_app_token), "Some(Secret([redacted]))");
+//! assert_eq!(cs.get("privateapptoken"), Some("pat-123"));
+//! assert_eq!(format!("{:?}", Secret::new("pat-123")), "Secret([redacted])");
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 #![forbid(unsafe_code)]
@@ -24,9 +29,6 @@ mod secret;
 pub mod validate;
 
 pub use grammar::{ConnectionString, SyntaxError, SyntaxErrorKind, is_sensitive_key};
-pub use registry::{PropertyDef, PropertyType, Source};
+pub use registry::{Properties, PropertyDef, PropertyType};
 pub use secret::{MASK, Secret};
-pub use validate::{
-    ActOnAuthScheme, ActOnConfig, ActOnRegion, CommonConfig, HubDbAuthScheme, HubDbConfig,
-    InitiateOAuth, Problem, ValidationError,
-};
+pub use validate::{CommonConfig, InitiateOAuth, Problem, ValidationError, Validator};

@@ -34,7 +34,6 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 
 use crate::grammar::ConnectionString;
-use crate::registry::Source;
 
 /// Why a profile could not be loaded.
 #[derive(Debug, thiserror::Error)]
@@ -78,8 +77,8 @@ pub enum ProfileError {
 pub struct Profile {
     /// The profile's name.
     pub name: String,
-    /// The source it declares, if any.
-    pub source: Option<Source>,
+    /// The source it declares (`source = "hubdb"`), as written; the `sources` list resolves it.
+    pub source: Option<String>,
     /// Its properties.
     pub connection: ConnectionString,
 }
@@ -188,14 +187,9 @@ pub fn load_from(
             connection.set(property.to_owned(), value.clone());
         }
     }
-    let source = match profile.source.as_deref().map(str::to_lowercase).as_deref() {
-        Some("acton" | "act-on") => Some(Source::ActOn),
-        Some("hubdb") => Some(Source::HubDb),
-        _ => None,
-    };
     Ok(Profile {
         name: found_name,
-        source,
+        source: profile.source.map(|s| s.trim().to_owned()),
         connection,
     })
 }
@@ -221,12 +215,11 @@ mod tests {
             "me@example.com".to_owned(),
         )];
         let profile = load_from(&path, "EU", &env).unwrap();
-        assert_eq!(profile.source, Some(Source::ActOn));
+        assert_eq!(profile.source.as_deref(), Some("acton"));
         assert_eq!(profile.connection.get("region"), Some("EU"));
         assert_eq!(profile.connection.get("timeout"), Some("30"));
         assert_eq!(profile.connection.get("proxyautodetect"), Some("true"));
         assert_eq!(profile.connection.get("User"), Some("me@example.com"));
-        crate::validate::acton(&profile.connection).unwrap();
     }
 
     #[test]

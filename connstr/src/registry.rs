@@ -1,54 +1,27 @@
-//! Every connection property the Act-On and HubDB connectors accept, declared once.
+//! Connection properties: their declaration ([`PropertyDef`]), the properties every source
+//! shares ([`SHARED`]), and a source's whole set ([`Properties`]: its own, then the shared
+//! ones it does not redefine).
 //!
 //! Names, groups, types and defaults follow CData's documentation
 //! (`shared/reference/cdata-properties.md` §1.2); where CData's value is unverified the CData
 //! convention is used and the description says so. Our own additions (the endpoint properties
-//! and `OAuthSettingsPassphrase`) are marked "(ours)".
+//! and `OAuthSettingsPassphrase`) are marked "(ours)". A source crate declares its own
+//! properties with [`PropertyDef::new`] and validates them with [`crate::validate::Validator`].
 //!
 //! ```
-//! use connstr::{Source, registry};
-//! let def = registry::find(Source::HubDb, "oauthclientid").unwrap();
-//! assert_eq!(def.name, "OAuthClientId");
-//! assert_eq!(registry::suggest(Source::HubDb, "OAuthClinetId"), Some("OAuthClientId"));
-//! assert!(registry::find(Source::ActOn, "PrivateAppToken").is_none());
+//! use connstr::registry::{Group, Properties, PropertyDef, PropertyType};
+//! static OWN: &[PropertyDef] = &[PropertyDef::new(
+//!     "Region", PropertyType::Enum(&["US", "EU"]), Some("US"), Group::Connection, "Where the account lives.",
+//! )];
+//! static EXAMPLE: Properties = Properties::new("Example", OWN);
+//! assert_eq!(EXAMPLE.find("oauthclientid").unwrap().name, "OAuthClientId");
+//! assert_eq!(EXAMPLE.suggest("Regoin"), Some("Region"));
+//! assert!(EXAMPLE.find("PrivateAppToken").is_none());
 //! ```
 
 use std::fmt;
 
 use crate::grammar::fold_key;
-
-/// Which connector a property set belongs to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Source {
-    /// Act-On (`cdata.acton`).
-    ActOn,
-    /// HubSpot HubDB (`cdata.hubdb`).
-    HubDb,
-}
-
-impl Source {
-    /// The short name used on the command line: `acton` or `hubdb`.
-    pub fn cli_name(self) -> &'static str {
-        match self {
-            Self::ActOn => "acton",
-            Self::HubDb => "hubdb",
-        }
-    }
-
-    /// The display name used in paths and messages: `Act-On` or `HubDB`.
-    pub fn display_name(self) -> &'static str {
-        match self {
-            Self::ActOn => "Act-On",
-            Self::HubDb => "HubDB",
-        }
-    }
-}
-
-impl fmt::Display for Source {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.display_name())
-    }
-}
 
 /// The type of a property's value.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -154,6 +127,27 @@ impl PropertyDef {
     }
 }
 
+impl PropertyDef {
+    /// A property; it is sensitive exactly when its type is [`PropertyType::Secret`].
+    pub const fn new(
+        name: &'static str,
+        ty: PropertyType,
+        default: Option<&'static str>,
+        group: Group,
+        description: &'static str,
+    ) -> Self {
+        let sensitive = matches!(ty, PropertyType::Secret);
+        Self {
+            name,
+            ty,
+            default,
+            group,
+            description,
+            sensitive,
+        }
+    }
+}
+
 const fn prop(
     name: &'static str,
     ty: PropertyType,
@@ -161,15 +155,7 @@ const fn prop(
     group: Group,
     description: &'static str,
 ) -> PropertyDef {
-    let sensitive = matches!(ty, PropertyType::Secret);
-    PropertyDef {
-        name,
-        ty,
-        default,
-        group,
-        description,
-        sensitive,
-    }
+    PropertyDef::new(name, ty, default, group, description)
 }
 
 use Group as G;
@@ -181,7 +167,7 @@ const NON_NEGATIVE: PropertyType = T::Int {
     max: i64::MAX,
 };
 
-/// Properties both connectors accept.
+/// Properties every source accepts (a source may redefine one, e.g. `AuthScheme`).
 pub static SHARED: &[PropertyDef] = &[
     prop(
         "InitiateOAuth",
@@ -519,117 +505,59 @@ pub static SHARED: &[PropertyDef] = &[
     ),
 ];
 
-/// Act-On's own properties.
-pub static ACTON: &[PropertyDef] = &[
-    prop(
-        "AuthScheme",
-        T::Enum(&["OAuth", "OAuthPassword"]),
-        Some("OAuth"),
-        G::Authentication,
-        "OAuth: authorization-code flows. OAuthPassword: the password grant with User and Password.",
-    ),
-    prop(
-        "User",
-        T::String,
-        None,
-        G::Authentication,
-        "Act-On user name (AuthScheme=OAuthPassword).",
-    ),
-    prop(
-        "Password",
-        T::Secret,
-        None,
-        G::Authentication,
-        "Act-On password (AuthScheme=OAuthPassword); never stored.",
-    ),
-    prop(
-        "Region",
-        T::Enum(&["US", "EU"]),
-        Some("US"),
-        G::Connection,
-        "(ours) US: https://api.actonsoftware.com; EU: https://api-eu.actonsoftware.com. APIBaseURL overrides it.",
-    ),
-    prop(
-        "APIBaseURL",
-        T::Url,
-        Some("https://api.actonsoftware.com"),
-        G::Connection,
-        "(ours) Base URL of the Act-On API; OAuth endpoints default to {base}/authorize and {base}/token.",
-    ),
-];
-
-/// HubDB's own properties.
-pub static HUBDB: &[PropertyDef] = &[
-    prop(
-        "AuthScheme",
-        T::Enum(&["OAuth", "PrivateApp", "PrivateAppToken"]),
-        Some("OAuth"),
-        G::Authentication,
-        "OAuth: a public HubSpot app. PrivateApp (or PrivateAppToken): a private app's static access token.",
-    ),
-    prop(
-        "PrivateAppToken",
-        T::Secret,
-        None,
-        G::Authentication,
-        "The private app's access token (OAuthAccessToken is accepted too when AuthScheme is a private app).",
-    ),
-    prop(
-        "APIBaseURL",
-        T::Url,
-        Some("https://api.hubapi.com"),
-        G::Connection,
-        "(ours) Base URL of the HubSpot API; the token endpoint defaults to {base}/oauth/v3/token.",
-    ),
-];
-
-/// The default HubSpot authorization endpoint.
-pub const HUBSPOT_AUTHORIZATION_URL: &str = "https://app.hubspot.com/oauth/authorize";
-/// The Act-On US base URL.
-pub const ACTON_US_BASE_URL: &str = "https://api.actonsoftware.com";
-/// The Act-On EU base URL.
-pub const ACTON_EU_BASE_URL: &str = "https://api-eu.actonsoftware.com";
-
-/// Every property `source` accepts: the shared ones, then its own.
-pub fn properties(source: Source) -> impl Iterator<Item = &'static PropertyDef> {
-    let own = match source {
-        Source::ActOn => ACTON,
-        Source::HubDb => HUBDB,
-    };
-    own.iter().chain(
-        SHARED
-            .iter()
-            .filter(move |p| !own.iter().any(|o| o.name == p.name)),
-    )
+/// Every property one source accepts: its own, then the [`SHARED`] ones it does not redefine.
+#[derive(Debug, Clone, Copy)]
+pub struct Properties {
+    /// The source's display name, used in messages (`HubDB`, `Act-On`).
+    pub source: &'static str,
+    /// The source's own properties.
+    pub own: &'static [PropertyDef],
 }
 
-/// The property `name` (case-insensitive) of `source`.
-pub fn find(source: Source, name: &str) -> Option<&'static PropertyDef> {
-    let folded = fold_key(name.trim());
-    properties(source).find(|p| fold_key(p.name) == folded)
-}
+impl Properties {
+    /// The set of `source` (a display name) with its `own` properties.
+    pub const fn new(source: &'static str, own: &'static [PropertyDef]) -> Self {
+        Self { source, own }
+    }
 
-/// The known property nearest to an unknown `name`, if one is close enough to be a typo.
-pub fn suggest(source: Source, name: &str) -> Option<&'static str> {
-    let folded = fold_key(name.trim());
-    properties(source)
-        .map(|p| {
-            (
-                strsim::normalized_damerau_levenshtein(&folded, &fold_key(p.name)),
-                p.name,
-            )
-        })
-        .filter(|(score, _)| *score >= 0.6)
-        .max_by(|a, b| a.0.total_cmp(&b.0))
-        .map(|(_, name)| name)
-}
+    /// Every property, own ones first.
+    pub fn iter(&self) -> impl Iterator<Item = &'static PropertyDef> + use<> {
+        let own = self.own;
+        own.iter().chain(
+            SHARED
+                .iter()
+                .filter(move |p| !own.iter().any(|o| o.name == p.name)),
+        )
+    }
 
-/// Whether `name` is a sensitive property of `source`; unknown names fall back to the
-/// grammar-level rule ([`crate::is_sensitive_key`]).
-pub fn is_sensitive(source: Source, name: &str) -> bool {
-    match find(source, name) {
-        Some(def) => def.sensitive,
-        None => crate::is_sensitive_key(name),
+    /// The property `name` (case-insensitive).
+    pub fn find(&self, name: &str) -> Option<&'static PropertyDef> {
+        let folded = fold_key(name.trim());
+        self.iter().find(|p| fold_key(p.name) == folded)
+    }
+
+    /// The known property nearest to an unknown `name`, if one is close enough to be a typo.
+    pub fn suggest(&self, name: &str) -> Option<&'static str> {
+        let folded = fold_key(name.trim());
+        self.iter()
+            .map(|p| {
+                (
+                    strsim::normalized_damerau_levenshtein(&folded, &fold_key(p.name)),
+                    p.name,
+                )
+            })
+            .filter(|(score, _)| *score >= 0.6)
+            .max_by(|a, b| a.0.total_cmp(&b.0))
+            .map(|(_, name)| name)
+    }
+
+    /// Whether `name` is sensitive; unknown names fall back to the grammar-level rule
+    /// ([`crate::is_sensitive_key`]).
+    pub fn is_sensitive(&self, name: &str) -> bool {
+        match self.find(name) {
+            Some(def) => def.sensitive,
+            None => crate::is_sensitive_key(name),
+        }
     }
 }
 
@@ -637,37 +565,52 @@ pub fn is_sensitive(source: Source, name: &str) -> bool {
 mod tests {
     use super::*;
 
+    static OWN: &[PropertyDef] = &[
+        PropertyDef::new(
+            "AuthScheme",
+            PropertyType::Enum(&["OAuth", "PrivateApp"]),
+            Some("OAuth"),
+            Group::Authentication,
+            "How to authenticate.",
+        ),
+        PropertyDef::new(
+            "PrivateAppToken",
+            PropertyType::Secret,
+            None,
+            Group::Authentication,
+            "A static token.",
+        ),
+    ];
+    static TEST: Properties = Properties::new("Test", OWN);
+
     #[test]
-    fn names_are_unique_per_source() {
-        for source in [Source::ActOn, Source::HubDb] {
-            let mut names: Vec<String> = properties(source).map(|p| fold_key(p.name)).collect();
-            let count = names.len();
-            names.sort();
-            names.dedup();
-            assert_eq!(names.len(), count, "{source}");
-        }
+    fn names_are_unique_and_own_properties_come_first() {
+        let mut names: Vec<String> = TEST.iter().map(|p| fold_key(p.name)).collect();
+        assert_eq!(names[0], "authscheme");
+        let count = names.len();
+        names.sort();
+        names.dedup();
+        assert_eq!(names.len(), count);
+        assert_eq!(count, SHARED.len() + OWN.len());
     }
 
     #[test]
     fn every_secret_is_sensitive_and_defaults_are_valid_enum_values() {
-        for p in properties(Source::ActOn).chain(properties(Source::HubDb)) {
+        for p in TEST.iter() {
             assert_eq!(p.sensitive, p.ty == PropertyType::Secret, "{}", p.name);
             if let (PropertyType::Enum(values), Some(default)) = (p.ty, p.default) {
                 assert!(values.contains(&default), "{}", p.name);
             }
         }
+        assert!(TEST.is_sensitive("privateapptoken"));
+        assert!(TEST.is_sensitive("SomeUnknownSecret"));
+        assert!(!TEST.is_sensitive("Timeout"));
     }
 
     #[test]
     fn suggestions_catch_typos_but_not_nonsense() {
-        assert_eq!(
-            suggest(Source::ActOn, "OAuthClinetId"),
-            Some("OAuthClientId")
-        );
-        assert_eq!(
-            suggest(Source::HubDb, "privateapptokn"),
-            Some("PrivateAppToken")
-        );
-        assert_eq!(suggest(Source::HubDb, "Colour"), None);
+        assert_eq!(TEST.suggest("OAuthClinetId"), Some("OAuthClientId"));
+        assert_eq!(TEST.suggest("privateapptokn"), Some("PrivateAppToken"));
+        assert_eq!(TEST.suggest("Colour"), None);
     }
 }

@@ -3,7 +3,7 @@
 /// What went wrong, naming the table, column or row involved.
 ///
 /// Sources map their own failures onto the shared variants where one fits (an unknown table
-/// is [`Error::UnknownTable`] whatever the source) and wrap the rest in [`Error::Source`].
+/// is [`Error::UnknownTable`] whatever the source) and wrap the rest in [`Error::Source`] with its [`ErrorKind`].
 /// Messages start lowercase, carry no secrets and, for unknown names, suggest the nearest one.
 ///
 /// ```
@@ -95,9 +95,95 @@ pub enum Error {
     /// Writing formatted output failed.
     #[error("output: {0}")]
     Io(#[from] std::io::Error),
-    /// A failure specific to one source (HTTP status, authentication, rate limit ...).
-    #[error(transparent)]
-    Source(Box<dyn std::error::Error + Send + Sync>),
+    /// No procedure of this name.
+    #[error("unknown procedure {name}{}; available: {available}", suggestion.map(|s| format!(" (did you mean {s}?)")).unwrap_or_default())]
+    UnknownProcedure {
+        /// As written.
+        name: String,
+        /// The nearest known procedure.
+        suggestion: Option<&'static str>,
+        /// All procedures, comma-separated.
+        available: String,
+    },
+    /// The procedure has no such input.
+    #[error("{procedure} has no input {input}{}; inputs: {available}", suggestion.map(|s| format!(" (did you mean {s}?)")).unwrap_or_default())]
+    UnknownInput {
+        /// The procedure.
+        procedure: &'static str,
+        /// As written.
+        input: String,
+        /// The nearest known input.
+        suggestion: Option<&'static str>,
+        /// All inputs, comma-separated.
+        available: String,
+    },
+    /// A required procedure input is missing.
+    #[error("{procedure} needs input {input}: {description}")]
+    MissingInput {
+        /// The procedure.
+        procedure: &'static str,
+        /// The input.
+        input: &'static str,
+        /// What it is.
+        description: &'static str,
+    },
+    /// A procedure input value is not allowed.
+    #[error("{procedure}: {input} must be one of {allowed}, not {value:?}")]
+    InvalidInput {
+        /// The procedure.
+        procedure: &'static str,
+        /// The input.
+        input: &'static str,
+        /// What was given (masked for a secret input).
+        value: String,
+        /// The allowed values.
+        allowed: String,
+    },
+    /// A failure specific to one source (HTTP status, authentication, rate limit ...), with
+    /// the kind callers act on.
+    #[error("{error}")]
+    Source {
+        /// What kind of failure it is.
+        kind: ErrorKind,
+        /// The source's own error.
+        error: Box<dyn std::error::Error + Send + Sync>,
+    },
+}
+
+/// What kind of failure an [`Error`] is, for callers that act on it without knowing the
+/// source: exit codes, PEP 249 exception classes, retry decisions.
+///
+/// ```
+/// use source_core::{Error, ErrorKind};
+/// let e = Error::with_kind(ErrorKind::RateLimited, "still rate limited after 8 attempts");
+/// assert_eq!(e.kind(), ErrorKind::RateLimited);
+/// assert_eq!(Error::unknown_table("x", ["y"]).kind(), ErrorKind::NotFound);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ErrorKind {
+    /// The connection properties cannot be used.
+    Config,
+    /// Authentication failed or was refused (401/403, revoked tokens, missing scopes).
+    Auth,
+    /// The service's rate limit, after the retries allowed.
+    RateLimited,
+    /// A named thing does not exist (table, column, procedure, record, HTTP 404).
+    NotFound,
+    /// The statement cannot run as written (a required filter or input is missing).
+    InvalidQuery,
+    /// A value the source or the service refuses (HTTP 400/422, bad input values).
+    BadInput,
+    /// The request conflicts with the service's state (HTTP 409).
+    Conflict,
+    /// The source does not do this at all.
+    Unsupported,
+    /// Network failures, timeouts, 5xx, unreadable answers, local files.
+    Unavailable,
+    /// A bug: a contract broken between layers.
+    Internal,
+    /// Anything else.
+    Other,
 }
 
 fn suggestion_text(s: &Option<String>) -> String {
@@ -156,9 +242,45 @@ impl Error {
         }
     }
 
-    /// Wraps a source-specific error.
+    /// Wraps a source-specific error of kind [`ErrorKind::Other`].
     pub fn source(error: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Self {
-        Self::Source(error.into())
+        Self::with_kind(ErrorKind::Other, error)
+    }
+
+    /// Wraps a source-specific error of a known kind.
+    pub fn with_kind(
+        kind: ErrorKind,
+        error: impl Into<Box<dyn std::error::Error + Send + Sync>>,
+    ) -> Self {
+        Self::Source {
+            kind,
+            error: error.into(),
+        }
+    }
+
+    /// What kind of failure this is.
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            Self::UnknownTable { .. } | Self::UnknownColumn { .. } => ErrorKind::NotFound,
+            Self::UnknownProcedure { .. } | Self::UnknownInput { .. } => ErrorKind::NotFound,
+            Self::MissingInput { .. } => ErrorKind::InvalidQuery,
+            Self::ReadOnly { .. } => ErrorKind::InvalidQuery,
+            Self::InvalidInput { .. } | Self::InvalidValue { .. } | Self::Arrow(_) => {
+                ErrorKind::BadInput
+            }
+            Self::Unsupported { .. } => ErrorKind::Unsupported,
+            Self::UnsupportedFilter { .. } => ErrorKind::Internal,
+            Self::Timeout { .. } | Self::Io(_) => ErrorKind::Unavailable,
+            Self::Source { kind, .. } => *kind,
+        }
+    }
+
+    /// The source's own error, when this wraps one (for tests and diagnostics).
+    pub fn source_error(&self) -> Option<&(dyn std::error::Error + Send + Sync + 'static)> {
+        match self {
+            Self::Source { error, .. } => Some(error.as_ref()),
+            _ => None,
+        }
     }
 }
 

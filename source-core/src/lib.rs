@@ -18,12 +18,16 @@
 //! - Writes: [`DataSource::insert`], [`DataSource::update`], [`DataSource::delete`] take a
 //!   [`RecordBatch`] and report per-row errors in a [`WriteOutcome`]; they default to
 //!   [`Error::Unsupported`].
-//! - Procedures: [`DataSource::procedures`] and [`DataSource::execute_procedure`], empty by
-//!   default (the `procedures` crate fills them in).
+//! - Procedures: the [`procedure`] contract (declared inputs and results, validation,
+//!   [`procedure::Procedures`]); a source offers them through its plugin (`source-plugin`).
 //! - [`format`](mod@format): batches as a text table, JSON or CSV, for the CLI.
-//! - For HTTP sources: [`http`] (the authenticated, paced, retried send loop),
-//!   [`ratelimit`] (the process-wide sliding-window limiter), [`datetime`] (API date
-//!   texts → Unix milliseconds) and [`json`] (lenient JSON values).
+//! - [`datetime`] (API date texts → Unix milliseconds) and [`json`] (lenient JSON values).
+//! - Errors: [`Error`], whose [`Error::kind`] ([`ErrorKind`]) tells callers what to do without
+//!   knowing the source.
+//!
+//! This crate is the contract only: Arrow, futures and a few small crates. The HTTP runtime
+//! sources share (send loop, retries, rate limiter) is `source-http`; how a source registers
+//! (names, properties, auth, `connect`) is `source-plugin`.
 //!
 //! # The scan contract
 //! 1. The caller splits the WHERE clause into conjuncts and asks `filter_support` for each.
@@ -38,35 +42,8 @@
 //!    columns when `None`; no columns, only row counts, for `Some(vec![])`).
 //!
 //! # Adding a source
-//! Say `source-airtable`. The steps and the files to add:
-//! 1. `source-airtable/Cargo.toml` (`lints.workspace = true`; depend on `connstr`,
-//!    `auth-core`, `source-core`, Arrow from `[workspace.dependencies]`; the emulator only in
-//!    `[dev-dependencies]`; never on another `source-*`). Add the crate to `[workspace]
-//!    members` and to `[workspace.dependencies]` in the root `Cargo.toml`.
-//! 2. In `connstr`: the source's properties in `registry.rs` and a `validate::airtable`
-//!    returning a typed config.
-//! 3. `src/lib.rs`: crate docs (table naming, type mapping, pushdown table), the
-//!    `AirtableSource::connect(&config, SharedTokenProvider)` constructor and the
-//!    `impl DataSource`. Only `name`, `list_tables` and `scan` are required; override
-//!    `filter_support`, `sort_support`, the writes and the procedures only for what the API
-//!    really does.
-//! 4. `src/client.rs`: a thin wrapper over [`http::ApiClient`] (the shared send loop: bearer
-//!    token, 401 → `on_unauthorized` once, 429/5xx/network retries with bounded backoff
-//!    honouring `Retry-After`, `Timeout`) with the source's [`http::RetryPolicy`], its
-//!    request type and the mapping of [`http::SendError`] to its own error (only the source
-//!    knows its error bodies). Pace requests with a process-wide
-//!    [`ratelimit::RateLimiter::shared`] keyed by base URL and app or account, at the API's
-//!    documented limit (learned from response headers where the API sends them).
-//!    `src/schema.rs` (API metadata → [`TableInfo`]), `src/decode.rs` (one page of JSON →
-//!    one [`RecordBatch`]; date texts with [`datetime`]), `src/pushdown.rs` (filters → API
-//!    parameters, with the Exact/Loose table), `src/error.rs` (a `thiserror` enum wrapped in
-//!    [`Error::Source`]).
-//! 5. An emulator for the API in the `emulator` crate, and `tests/<crate>.rs` that runs
-//!    discovery, every operator, paging, writes and faults against it over loopback HTTP,
-//!    asserting pushdown through the emulator's request log. `source-core`'s `test-util`
-//!    feature (a dev-dependency) has the scan-reading helpers (`source_core::test_util`).
-//! 6. A `connector airtable` arm in the CLI calling the same [`format`](mod@format) functions as the
-//!    other sources.
+//! See the recipe in `source-plugin`'s crate docs (`docs/adding-a-source.md`): one crate that
+//! implements [`DataSource`] and `source_plugin::Source`, and one line in the `sources` list.
 //!
 //! # Example
 //! ```
@@ -91,10 +68,9 @@ pub mod datetime;
 mod error;
 mod filter;
 pub mod format;
-pub mod http;
 pub mod json;
 pub mod memory;
-pub mod ratelimit;
+pub mod procedure;
 mod stream;
 mod table;
 #[cfg(feature = "test-util")]
@@ -105,7 +81,7 @@ use std::future::Future;
 use std::pin::Pin;
 
 pub use arrow_array::RecordBatch;
-pub use error::{Error, Result, nearest};
+pub use error::{Error, ErrorKind, Result, nearest};
 pub use filter::{Filter, FilterSupport, Op, SortKey, Value};
 pub use stream::RecordBatchStream;
 pub use table::{ColumnInfo, DESCRIPTION_KEY, NATIVE_TYPE_KEY, TableInfo, TableKind, Writable};
@@ -230,30 +206,6 @@ impl RowError {
     }
 }
 
-/// A stored procedure a source offers.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ProcedureInfo {
-    /// The name used in `EXEC`.
-    pub name: String,
-    /// What it does.
-    pub description: String,
-    /// Its parameters, in order.
-    pub parameters: Vec<ParameterInfo>,
-}
-
-/// One procedure parameter.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ParameterInfo {
-    /// The name.
-    pub name: String,
-    /// The Arrow type expected.
-    pub data_type: arrow_schema::DataType,
-    /// Whether it must be given.
-    pub required: bool,
-    /// What it means.
-    pub description: String,
-}
-
 /// A data source: discovery, scans with pushdown, and optional writes and procedures.
 ///
 /// Methods are object-safe (boxed futures), so sources are used as `Arc<dyn DataSource>`.
@@ -317,19 +269,6 @@ pub trait DataSource: Send + Sync + Debug {
         Box::pin(async move { Err(Error::unsupported("delete", Some(table))) })
     }
 
-    /// The stored procedures this source offers.
-    fn procedures(&self) -> Vec<ProcedureInfo> {
-        Vec::new()
-    }
-
-    /// Runs a procedure with named arguments; its result set as a stream.
-    fn execute_procedure<'a>(
-        &'a self,
-        name: &'a str,
-        _args: Vec<(String, Value)>,
-    ) -> BoxFuture<'a, Result<RecordBatchStream>> {
-        Box::pin(async move { Err(Error::unsupported(format!("procedure {name}"), None)) })
-    }
 }
 
 /// The table called `name` in `tables` (exact, then case-insensitive), or

@@ -11,27 +11,30 @@
 //! Give `GetOAuthAccessToken` the state (input `State`), or pass the whole callback URL as
 //! `Verifier`, which carries both.
 
-use std::sync::Arc;
-
 use auth_core::grants::{ClientCredentials, TokenClient};
 use auth_core::provider::Provider;
 use auth_core::token::TokenSet;
-use auth_core::{BoxFuture, Grant, Secret};
+use auth_core::{Grant, Secret};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use connstr::validate::{CommonConfig, InitiateOAuth};
-
-use crate::{
-    Args, Error, InputDef, ParamType, ProcedureDef, ProcedureOutput, ProcedureSet, ResultColumn,
+use source_core::procedure::{
+    Args, InputDef, ParamType, ProcedureDef, ProcedureOutput, ProcedureSet, ResultColumn,
 };
+use source_core::{BoxFuture, Error, Result};
 
-/// The OAuth trio for one connection.
+/// The OAuth trio for one connection of any OAuth source: generic over its
+/// [`Provider`] (endpoints, scopes, PKCE, refresh-token rules) and its first [`Grant`].
 #[derive(Debug)]
 pub struct OAuthProcedures {
     provider: Provider,
     common: CommonConfig,
     grant: Grant,
-    default_scope: &'static str,
+}
+
+/// An authentication failure as a procedure error, with its kind.
+fn auth_error(e: auth_core::Error) -> Error {
+    Error::with_kind(source_http::auth_kind(&e), e)
 }
 
 const TOKEN_RESULTS: &[(&str, &str)] = &[
@@ -51,47 +54,35 @@ const TOKEN_RESULTS: &[(&str, &str)] = &[
 ];
 
 impl OAuthProcedures {
-    /// Act-On's (scope PRODUCTION).
-    pub fn acton(config: &connstr::ActOnConfig) -> Result<Self, Error> {
-        let config = source_acton::with_embedded_app(config);
-        Ok(Self {
-            provider: source_acton::provider(&config),
-            grant: source_acton::grant(&config),
-            common: config.common,
-            default_scope: "PRODUCTION",
-        })
+    /// The procedures of a connection that authenticates with `provider`, starting with
+    /// `grant` (the scopes default to the provider's when the `Scope` input and property are
+    /// unset).
+    pub fn new(provider: Provider, common: CommonConfig, grant: Grant) -> Self {
+        Self {
+            provider,
+            common,
+            grant,
+        }
     }
 
-    /// HubSpot's (scopes `hubdb crm.objects.owners.read oauth`).
-    pub fn hubdb(config: &connstr::HubDbConfig) -> Result<Self, Error> {
-        Ok(Self {
-            provider: source_hubdb::provider(config),
-            grant: Grant::AuthorizationCode,
-            common: config.common.clone(),
-            default_scope: "hubdb crm.objects.owners.read oauth",
-        })
-    }
-
-    fn client(&self) -> Result<ClientCredentials, Error> {
-        let id =
-            self.common
-                .oauth_client_id
-                .clone()
-                .ok_or(auth_core::Error::InvalidConfiguration {
+    fn client(&self) -> Result<ClientCredentials> {
+        let id = self.common.oauth_client_id.clone().ok_or_else(|| {
+            auth_error(auth_core::Error::InvalidConfiguration {
                 property: "OAuthClientId",
                 message:
                     "the OAuth procedures need the OAuth app's client id (and OAuthClientSecret)"
                         .to_owned(),
-            })?;
+            })
+        })?;
         Ok(ClientCredentials {
             id,
             secret: self.common.oauth_client_secret.clone(),
         })
     }
 
-    fn token_client(&self) -> Result<TokenClient, Error> {
-        let http =
-            auth_core::http::client(&auth_core::http::HttpSettings::from_config(&self.common))?;
+    fn token_client(&self) -> Result<TokenClient> {
+        let http = auth_core::http::client(&auth_core::http::HttpSettings::from_config(&self.common))
+            .map_err(auth_error)?;
         Ok(TokenClient::new(
             self.provider.clone(),
             self.client()?,
@@ -104,14 +95,14 @@ impl OAuthProcedures {
         let text = args
             .text("Scope")
             .or_else(|| self.common.scope.clone())
-            .unwrap_or_else(|| self.default_scope.to_owned());
+            .unwrap_or_else(|| self.provider.default_scopes.join(" "));
         text.split([' ', ','])
             .filter(|s| !s.is_empty())
             .map(str::to_owned)
             .collect()
     }
 
-    fn callback(&self, args: &Args) -> Result<String, Error> {
+    fn callback(&self, args: &Args) -> Result<String> {
         args.text("CallbackUrl")
             .or_else(|| self.common.callback_url.clone())
             .ok_or(Error::MissingInput {
@@ -122,7 +113,7 @@ impl OAuthProcedures {
     }
 
     /// The key that signs generated states: the client secret, else the client id.
-    fn state_key(&self) -> Result<ring::hmac::Key, Error> {
+    fn state_key(&self) -> Result<ring::hmac::Key> {
         let client = self.client()?;
         let material = client
             .secret
@@ -134,7 +125,7 @@ impl OAuthProcedures {
         ))
     }
 
-    fn new_state(&self) -> Result<String, Error> {
+    fn new_state(&self) -> Result<String> {
         let nonce = auth_core::pkce::random_token();
         let tag = ring::hmac::sign(&self.state_key()?, nonce.expose().as_bytes());
         Ok(format!(
@@ -145,7 +136,7 @@ impl OAuthProcedures {
     }
 
     /// Whether a state of ours (`<nonce>.<mac>`) verifies; user-chosen states pass.
-    fn check_state(&self, state: &str) -> Result<(), Error> {
+    fn check_state(&self, state: &str) -> Result<()> {
         let Some((nonce, mac)) = state.split_once('.') else {
             return Ok(());
         };
@@ -157,11 +148,10 @@ impl OAuthProcedures {
         if expected.ct_eq(&Secret::new(mac)) {
             Ok(())
         } else {
-            Err(auth_core::Error::VerifierMismatch {
+            Err(auth_error(auth_core::Error::VerifierMismatch {
                 reason: "the state was not issued by GetOAuthAuthorizationURL for this OAuth app"
                     .to_owned(),
-            }
-            .into())
+            }))
         }
     }
 
@@ -172,7 +162,7 @@ impl OAuthProcedures {
         }
     }
 
-    async fn authorization_url(&self, args: Args) -> Result<ProcedureOutput, Error> {
+    async fn authorization_url(&self, args: Args) -> Result<ProcedureOutput> {
         let callback = self.callback(&args).map_err(|_| Error::MissingInput {
             procedure: "GetOAuthAuthorizationURL",
             input: "CallbackUrl",
@@ -193,7 +183,7 @@ impl OAuthProcedures {
         Ok(ProcedureOutput::row(vec![("URL", Some(url.to_string()))]))
     }
 
-    async fn access_token(&self, args: Args) -> Result<ProcedureOutput, Error> {
+    async fn access_token(&self, args: Args) -> Result<ProcedureOutput> {
         let mode = args.text("AuthMode").unwrap_or_else(|| "APP".to_owned());
         let tokens = if mode.eq_ignore_ascii_case("WEB") {
             let verifier = args.text("Verifier").ok_or(Error::MissingInput {
@@ -201,13 +191,13 @@ impl OAuthProcedures {
                 input: "Verifier",
                 description: "the code parameter of the callback URL (or the whole callback URL) when AuthMode=WEB",
             })?;
-            let (code, url_state) = auth_core::parse_verifier(&Secret::new(verifier))?;
+            let (code, url_state) =
+                auth_core::parse_verifier(&Secret::new(verifier)).map_err(auth_error)?;
             let state = match (args.text("State"), url_state) {
                 (Some(given), Some(from_url)) if given != from_url => {
-                    return Err(auth_core::Error::VerifierMismatch {
+                    return Err(auth_error(auth_core::Error::VerifierMismatch {
                         reason: "the callback URL's state differs from the State input".to_owned(),
-                    }
-                    .into());
+                    }));
                 }
                 (given, from_url) => given.or(from_url),
             };
@@ -224,7 +214,8 @@ impl OAuthProcedures {
                         reason: "the code was refused; if the authorization URL came from GetOAuthAuthorizationURL, pass its State too (or the whole callback URL as Verifier) so the PKCE verifier can be derived".to_owned(),
                     },
                     _ => e,
-                })?
+                })
+                .map_err(auth_error)?
         } else {
             // APP: the desktop flow, as a connection with InitiateOAuth=GETANDREFRESH would run it.
             let mut common = self.common.clone();
@@ -243,12 +234,16 @@ impl OAuthProcedures {
             if let Some(cb) = common.callback_url {
                 auth = auth.callback_url(cb);
             }
-            auth.build()?.obtain_new_tokens().await?
+            auth.build()
+                .map_err(auth_error)?
+                .obtain_new_tokens()
+                .await
+                .map_err(auth_error)?
         };
         Ok(token_output(&tokens))
     }
 
-    async fn refresh(&self, args: Args) -> Result<ProcedureOutput, Error> {
+    async fn refresh(&self, args: Args) -> Result<ProcedureOutput> {
         let refresh = args
             .text("OAuthRefreshToken")
             .map(Secret::new)
@@ -258,7 +253,11 @@ impl OAuthProcedures {
                 input: "OAuthRefreshToken",
                 description: "the refresh token returned by GetOAuthAccessToken",
             })?;
-        let mut tokens = self.token_client()?.refresh(&refresh, None, 3).await?;
+        let mut tokens = self
+            .token_client()?
+            .refresh(&refresh, None, 3)
+            .await
+            .map_err(auth_error)?;
         if tokens.refresh_token.is_none() {
             tokens.refresh_token = Some(refresh);
         }
@@ -305,11 +304,7 @@ fn input(name: &'static str, description: &'static str) -> InputDef {
 
 impl ProcedureSet for OAuthProcedures {
     fn definitions(&self) -> Vec<ProcedureDef> {
-        let scope_default = if self.default_scope == "PRODUCTION" {
-            "The scopes to request, space- or comma-separated (default PRODUCTION)."
-        } else {
-            "The scopes to request, space- or comma-separated (default: hubdb crm.objects.owners.read oauth)."
-        };
+        let scope_default = "The scopes to request, space- or comma-separated (default: the Scope property, else the source's default scopes).";
         let results = |cols: &[(&'static str, &'static str)]| {
             cols.iter()
                 .map(|(name, description)| ResultColumn {
@@ -390,7 +385,7 @@ impl ProcedureSet for OAuthProcedures {
         &'a self,
         name: &'static str,
         args: Args,
-    ) -> BoxFuture<'a, Result<ProcedureOutput, Error>> {
+    ) -> BoxFuture<'a, Result<ProcedureOutput>> {
         Box::pin(async move {
             match name {
                 "GetOAuthAuthorizationURL" => self.authorization_url(args).await,
@@ -400,6 +395,3 @@ impl ProcedureSet for OAuthProcedures {
         })
     }
 }
-
-/// A shared handle, for registries.
-pub type SharedOAuthProcedures = Arc<OAuthProcedures>;

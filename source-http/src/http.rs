@@ -22,7 +22,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use auth_core::{Secret, SharedTokenProvider};
-use connstr::validate::CommonConfig;
+use connstr::CommonConfig;
 use reqwest::{Method, Url};
 use tokio::time::Instant;
 
@@ -46,6 +46,23 @@ pub struct RetryPolicy {
     pub rate_limit_headers: Option<&'static str>,
 }
 
+/// What a request carries.
+#[derive(Debug, Clone, Default)]
+pub enum Body {
+    /// Nothing.
+    #[default]
+    None,
+    /// JSON.
+    Json(serde_json::Value),
+    /// Bytes of a given content type (a multipart upload).
+    Bytes {
+        /// The `Content-Type` header.
+        content_type: String,
+        /// The bytes.
+        bytes: bytes::Bytes,
+    },
+}
+
 /// One request: where, what, and whether resending it is safe.
 #[derive(Debug, Clone, Copy)]
 pub struct Request<'a> {
@@ -55,8 +72,8 @@ pub struct Request<'a> {
     pub path: &'a [String],
     /// Query parameters, in order.
     pub query: &'a [(String, String)],
-    /// A JSON body, if any.
-    pub body: Option<&'a serde_json::Value>,
+    /// The body.
+    pub body: &'a Body,
     /// Whether resending after a network error or 5xx is safe.
     pub idempotent: bool,
     /// What this request is for (in log lines).
@@ -216,9 +233,16 @@ impl ApiClient {
                 .http
                 .request(req.method.clone(), url.clone())
                 .bearer_auth(current.expose());
-            if let Some(body) = req.body {
-                request = request.json(body);
-            }
+            request = match req.body {
+                Body::None => request,
+                Body::Json(value) => request.json(value),
+                Body::Bytes {
+                    content_type,
+                    bytes,
+                } => request
+                    .header(reqwest::header::CONTENT_TYPE, content_type.as_str())
+                    .body(bytes.clone()),
+            };
             let wait = match request.send().await {
                 Ok(response) => {
                     let status = response.status();

@@ -25,7 +25,7 @@
 //! ```
 //! # tokio::runtime::Builder::new_current_thread().enable_time().start_paused(true).build().unwrap().block_on(async {
 //! use std::time::Duration;
-//! use source_core::ratelimit::RateLimiter;
+//! use source_http::ratelimit::RateLimiter;
 //! let limiter = RateLimiter::new(5, Duration::from_secs(1));
 //! let start = tokio::time::Instant::now();
 //! for _ in 0..10 {
@@ -112,7 +112,7 @@ impl Observed {
     ///
     /// ```
     /// use reqwest::header::{HeaderMap, HeaderValue};
-    /// use source_core::ratelimit::Observed;
+    /// use source_http::ratelimit::Observed;
     /// let mut h = HeaderMap::new();
     /// h.insert("X-HubSpot-RateLimit-Max", HeaderValue::from_static("10"));
     /// h.insert("X-HubSpot-RateLimit-Remaining", HeaderValue::from_static(" 4 "));
