@@ -1,11 +1,11 @@
 //! `connector demo`: both emulators in-process, and a walk through what the product does.
 //! It needs no account and no network: the README's first command.
 
-use std::sync::Arc;
 use std::time::Instant;
 
-use connstr::Source;
+use source_core::Value;
 use source_core::format::{Format, write_batches};
+use source_plugin::Connection;
 
 use crate::Failure;
 
@@ -26,13 +26,29 @@ fn show(batches: &[arrow_array::RecordBatch]) -> Result<(), Failure> {
     write_batches(Format::Table, &first.schema(), batches, &mut out).map_err(fail)
 }
 
+/// A connection of the registered source `name`, validated once.
+fn connect(name: &str, text: &str) -> Result<Connection, Failure> {
+    let source = sources::find(name).map_err(fail)?;
+    let cs: connstr::ConnectionString = text.parse().map_err(fail)?;
+    println!("connection: {cs}");
+    source.configure(&cs).map_err(fail)
+}
+
 async fn query(
     session: &sql::Session,
     statement: &str,
 ) -> Result<Vec<arrow_array::RecordBatch>, Failure> {
+    query_with(session, statement, &[]).await
+}
+
+async fn query_with(
+    session: &sql::Session,
+    statement: &str,
+    params: &[Value],
+) -> Result<Vec<arrow_array::RecordBatch>, Failure> {
     println!("sql> {statement}");
     let started = Instant::now();
-    let result = session.execute(statement, &[]).await.map_err(fail)?;
+    let result = session.execute(statement, params).await.map_err(fail)?;
     if let Some(n) = result.affected() {
         println!(
             "{n} rows affected ({:.0} ms)",
@@ -44,6 +60,24 @@ async fn query(
     show(&batches)?;
     println!("({:.0} ms)", started.elapsed().as_secs_f64() * 1000.0);
     Ok(batches)
+}
+
+/// The text of `column` in the first row of `batches`.
+fn cell(batches: &[arrow_array::RecordBatch], column: &str) -> Option<String> {
+    let batch = batches.first()?;
+    let array = batch.column_by_name(column)?;
+    arrow_cast::display::array_value_to_string(array, 0).ok()
+}
+
+/// Runs `statement` and returns `column` of its first row (procedure results).
+async fn first_text(
+    session: &sql::Session,
+    statement: &str,
+    params: &[Value],
+    column: &str,
+) -> Result<String, Failure> {
+    let batches = session.execute(statement, params).await.map_err(fail)?.collect().await.map_err(fail)?;
+    Ok(cell(&batches, column).unwrap_or_default())
 }
 
 /// The query parameters the emulator received for HubDB row requests since `mark`.
@@ -72,47 +106,36 @@ pub(crate) async fn run() -> Result<(), Failure> {
         2,
         "Act-On: password grant (AuthScheme=OAuthPassword), tokens in memory://demo",
     );
-    let acton_cs: connstr::ConnectionString = format!(
+    let acton = connect("acton", &format!(
         "AuthScheme=OAuthPassword;InitiateOAuth=GETANDREFRESH;User={};Password='{}';OAuthClientId={};OAuthClientSecret='{}';APIBaseURL={};OAuthSettingsLocation=memory://demo-acton",
         ao.user, ao.password, ao.client_id, ao.client_secret, ao.base_url
-    )
-    .parse()
-    .map_err(fail)?;
-    println!("connection: {acton_cs}");
-    let acton_config = connstr::validate::acton(&acton_cs).map_err(fail)?;
-    let tokens = source_acton::token_provider(&acton_config).map_err(fail)?;
-    tokens.access_token().await.map_err(fail)?;
+    ))?;
+    let tokens = acton.auth().map_err(fail)?.token_provider().map_err(fail)?;
+    if let Some(tokens) = tokens {
+        tokens.access_token().await.map_err(fail)?;
+    }
     println!(
         "authenticated; password grants so far: {}",
         emu.acton().stats().token_grants.password
     );
 
     step(3, "HubDB: a private app token (AuthScheme=PrivateApp)");
-    let pat_cs: connstr::ConnectionString = format!(
+    let private_app = connect("hubdb", &format!(
         "AuthScheme=PrivateApp;PrivateAppToken={};APIBaseURL={}",
         hs.private_app_token, hs.base_url
-    )
-    .parse()
-    .map_err(fail)?;
-    println!("connection: {pat_cs}");
+    ))?;
 
     step(
         4,
         "HubDB: the OAuth web flow without a browser (EXEC GetOAuthAuthorizationURL / GetOAuthAccessToken)",
     );
-    let app_cs: connstr::ConnectionString = format!(
+    let app = connect("hubdb", &format!(
         "OAuthClientId={};OAuthClientSecret='{}';APIBaseURL={};OAuthAuthorizationURL={};CallbackURL={}",
         hs.client_id, hs.client_secret, hs.base_url, hs.authorize_url, hs.redirect_uri
-    )
-    .parse()
-    .map_err(fail)?;
-    let registry = procedures::Registry::hubdb(&connstr::validate::hubdb(&app_cs).map_err(fail)?)
-        .map_err(fail)?;
-    let url = registry
-        .execute_sql("EXEC GetOAuthAuthorizationURL", &[], &[])
-        .await
-        .map_err(fail)?;
-    let url = url.first("URL").unwrap_or_default().to_owned();
+    ))?;
+    let mut web_flow = sql::Session::new();
+    web_flow.add_procedures(&app).map_err(fail)?;
+    let url = first_text(&web_flow, "EXEC GetOAuthAuthorizationURL", &[], "URL").await?;
     println!("authorization URL: {}…", &url[..url.len().min(90)]);
     let client = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
@@ -129,50 +152,27 @@ pub(crate) async fn run() -> Result<(), Failure> {
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default()
         .to_owned();
-    let got = registry
-        .execute_sql(
-            "EXEC GetOAuthAccessToken AuthMode='WEB', Verifier=?",
-            &[procedures::exec::Value::Text(callback)],
-            &[],
+    let token_statement = "EXEC GetOAuthAccessToken AuthMode='WEB', Verifier=?";
+    let callback = [Value::Str(callback)];
+    let batches = web_flow.execute(token_statement, &callback).await.map_err(fail)?.collect().await.map_err(fail)?;
+    let expires_in = cell(&batches, "ExpiresIn").unwrap_or_else(|| "?".to_owned());
+    println!("access token obtained (ExpiresIn={expires_in} s); it is shown here only as ********");
+    let access_token = cell(&batches, "OAuthAccessToken").unwrap_or_default();
+    let oauth = sources::find("hubdb")
+        .map_err(fail)?
+        .configure(
+            &format!("InitiateOAuth=OFF;OAuthAccessToken='{access_token}';APIBaseURL={}", hs.base_url)
+                .parse()
+                .map_err(fail)?,
         )
-        .await
         .map_err(fail)?;
-    println!(
-        "access token obtained (ExpiresIn={} s); it is shown here only as ********",
-        got.first("ExpiresIn").unwrap_or("?")
-    );
-    let oauth_cs: connstr::ConnectionString = format!(
-        "InitiateOAuth=OFF;OAuthAccessToken='{}';APIBaseURL={}",
-        got.first("OAuthAccessToken").unwrap_or_default(),
-        hs.base_url
-    )
-    .parse()
-    .map_err(fail)?;
 
     step(5, "One SQL session over both sources");
     let mut session = sql::Session::new();
-    let hub = crate::data::open_source_for(Source::HubDb, &oauth_cs, true).await?;
-    session
-        .register_source(
-            "hubdb",
-            hub,
-            sql::SessionOptions::from_connection(Source::HubDb, &oauth_cs),
-        )
-        .await
-        .map_err(fail)?;
-    let act = crate::data::open_source_for(Source::ActOn, &acton_cs, true).await?;
-    session
-        .register_source(
-            "acton",
-            act,
-            sql::SessionOptions::from_connection(Source::ActOn, &acton_cs),
-        )
-        .await
-        .map_err(fail)?;
-    let pat_registry =
-        procedures::Registry::hubdb(&connstr::validate::hubdb(&pat_cs).map_err(fail)?)
-            .map_err(fail)?;
-    session.register_procedures("hubdb", Arc::new(sql::RegistryProcedures(pat_registry)));
+    session.add_connection(&oauth).await.map_err(fail)?;
+    session.add_connection(&acton).await.map_err(fail)?;
+    // The table procedures with the private app's token.
+    session.add_procedures(&private_app).map_err(fail)?;
     query(&session, "SELECT TableName, TableType FROM sys_tables WHERE TableName LIKE 'events%' OR TableName LIKE 'List_%' ORDER BY TableName").await?;
 
     step(

@@ -8,11 +8,15 @@ use clap::{Args, Parser, Subcommand};
 mod auth;
 mod data;
 mod demo;
+mod logging;
 mod sqlcmd;
+use clap::{CommandFactory, FromArgMatches};
 use connstr::validate::{self, Origin};
-use connstr::{ConnectionString, Source, profiles, registry};
+use connstr::{ConnectionString, profiles};
+use source_plugin::{AnySource, Connection};
 
-/// Connect to Act-On and HubSpot HubDB with one connection string.
+/// Connect to Act-On, HubSpot HubDB and every other registered source with one connection
+/// string.
 #[derive(Debug, Parser)]
 #[command(name = "connector", version, about)]
 struct Cli {
@@ -20,6 +24,8 @@ struct Cli {
     command: Command,
 }
 
+/// The commands that are not a source's; each registered source adds `connector <source> …`
+/// (see [`command`]).
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Connection-string tools.
@@ -27,10 +33,6 @@ enum Command {
         #[command(subcommand)]
         command: ConnstrCommand,
     },
-    /// Act-On commands.
-    Acton(SourceArgs),
-    /// HubDB commands.
-    Hubdb(SourceArgs),
     /// Walk through the product against in-process emulators: no account, no network.
     Demo,
     /// Serve the HubSpot and Act-On emulators on loopback until SIGINT/SIGTERM; prints one
@@ -54,7 +56,7 @@ enum ConnstrCommand {
 }
 
 #[derive(Debug, Args)]
-struct SourceArgs {
+pub(crate) struct SourceArgs {
     #[command(flatten)]
     connection: ConnectionArgs,
     #[command(subcommand)]
@@ -62,7 +64,7 @@ struct SourceArgs {
 }
 
 #[derive(Debug, Args)]
-struct ConnectionArgs {
+pub(crate) struct ConnectionArgs {
     /// The connection string (or set CONNECTOR_CONNECTION).
     #[arg(
         long,
@@ -176,17 +178,37 @@ impl Failure {
     }
 }
 
-fn main() -> ExitCode {
-    let cli = Cli::parse();
-    let result = match cli.command {
+/// The whole command line: the fixed commands, and one subcommand per registered source.
+fn command() -> clap::Command {
+    let mut command = Cli::command();
+    for source in sources::ALL {
+        let info = source.info();
+        let sub = clap::Command::new(info.name).about(info.description);
+        command = command.subcommand(SourceArgs::augment_args(sub));
+    }
+    command
+}
+
+/// What the command line asks for.
+fn run(matches: &clap::ArgMatches) -> Result<(), Failure> {
+    if let Some((name, sub)) = matches.subcommand()
+        && let Ok(source) = sources::find(name)
+    {
+        let args = SourceArgs::from_arg_matches(sub).map_err(|e| Failure::new(2, e.to_string()))?;
+        return run_source(source, args);
+    }
+    let cli = Cli::from_arg_matches(matches).map_err(|e| Failure::new(2, e.to_string()))?;
+    match cli.command {
         Command::Connstr {
             command: ConnstrCommand::Parse { string, mask },
         } => parse(&string, mask),
-        Command::Acton(args) => run_source(Source::ActOn, args),
-        Command::Hubdb(args) => run_source(Source::HubDb, args),
         Command::Emulator(args) => run_emulator(args),
         Command::Demo => run_demo(),
-    };
+    }
+}
+
+fn main() -> ExitCode {
+    let result = run(&command().get_matches());
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(failure) => {
@@ -235,7 +257,12 @@ fn parse(input: &str, mask: bool) -> Result<(), Failure> {
     print_stdout(&serde_json::Value::Object(object).to_string())
 }
 
-fn connection_for(source: Source, args: &ConnectionArgs) -> Result<ConnectionString, Failure> {
+/// The connection string of `args`: `--profile` (checked against `source`), `--connection`
+/// or `CONNECTOR_CONNECTION`.
+fn connection_string(
+    source: &'static dyn AnySource,
+    args: &ConnectionArgs,
+) -> Result<ConnectionString, Failure> {
     if let Some(name) = &args.profile {
         let env: Vec<(String, String)> = std::env::vars().collect();
         let path = match &args.profiles_file {
@@ -244,14 +271,21 @@ fn connection_for(source: Source, args: &ConnectionArgs) -> Result<ConnectionStr
         };
         let profile =
             profiles::load_from(&path, name, &env).map_err(|e| Failure::new(2, e.to_string()))?;
-        if let Some(declared) = profile.source.filter(|s| *s != source) {
-            return Err(Failure::new(
-                2,
-                format!(
-                    "profile {name:?} is for {declared}, not {source}; use `connector {} --profile {name} ...`",
-                    declared.cli_name()
-                ),
-            ));
+        if let Some(declared) = profile.source.as_deref() {
+            let declared = sources::find(declared).map_err(|e| {
+                Failure::new(2, format!("profile {name:?} in {}: {e}", path.display()))
+            })?;
+            if declared.info().name != source.info().name {
+                return Err(Failure::new(
+                    2,
+                    format!(
+                        "profile {name:?} is for {}, not {}; use `connector {} --profile {name} ...`",
+                        declared.info().display_name,
+                        source.info().display_name,
+                        declared.info().name
+                    ),
+                ));
+            }
         }
         return Ok(profile.connection);
     }
@@ -264,86 +298,94 @@ fn connection_for(source: Source, args: &ConnectionArgs) -> Result<ConnectionStr
     ConnectionString::parse(text).map_err(|e| Failure::new(2, e.to_string()))
 }
 
-fn run_source(source: Source, args: SourceArgs) -> Result<(), Failure> {
+/// The connection of `args`, parsed and validated once.
+pub(crate) fn connection_for(
+    source: &'static dyn AnySource,
+    args: &ConnectionArgs,
+) -> Result<Connection, Failure> {
+    let cs = connection_string(source, args)?;
+    source
+        .configure(&cs)
+        .map_err(|e| Failure::new(2, e.to_string()))
+}
+
+fn run_source(source: &'static dyn AnySource, args: SourceArgs) -> Result<(), Failure> {
     match args.command {
         SourceCommand::Properties => {
             print_stdout(&properties_table(source))?;
             Ok(())
         }
+        SourceCommand::Check { json } => check(source, &args.connection, json),
         SourceCommand::Login
         | SourceCommand::Status
         | SourceCommand::Logout
         | SourceCommand::Token => {
-            let cs = connection_for(source, &args.connection)?;
-            auth::run(source, &cs, &args.command)
+            let connection = connection_for(source, &args.connection)?;
+            auth::run(&connection, &args.command)
         }
-        SourceCommand::Tables { .. }
-        | SourceCommand::Describe { .. }
-        | SourceCommand::Read { .. }
-        | SourceCommand::Query { .. }
-        | SourceCommand::Shell
-        | SourceCommand::Exec { .. }
-        | SourceCommand::Procedures { .. }
-        | SourceCommand::DescribeProcedure { .. } => {
-            let cs = connection_for(source, &args.connection)?;
-            data::run(source, &cs, &args.command)
-        }
-        SourceCommand::Check { json } => {
-            let cs = connection_for(source, &args.connection)?;
-            let problems = validate::problems(source, &cs);
-            let resolved = validate::resolve(source, &cs);
-            if json {
-                let rows: Vec<serde_json::Value> = resolved
-                    .iter()
-                    .filter(|r| r.shown_value.is_some())
-                    .map(|r| {
-                        serde_json::json!({
-                            "name": r.def.name,
-                            "value": r.shown_value,
-                            "origin": match r.origin { Some(Origin::Set) => "set", _ => "default" },
-                            "group": r.def.group.to_string(),
-                        })
-                    })
-                    .collect();
-                let problems: Vec<String> = problems.iter().map(ToString::to_string).collect();
-                print_stdout(
-                    &serde_json::json!({"source": source.cli_name(), "properties": rows, "problems": problems})
-                        .to_string(),
-                )?;
-            } else {
-                let mut text = format!("{source} connection properties (set, then defaults):\n");
-                for origin in [Origin::Set, Origin::Default] {
-                    for row in resolved.iter().filter(|r| r.origin == Some(origin)) {
-                        let label = if origin == Origin::Set {
-                            ""
-                        } else {
-                            "  (default)"
-                        };
-                        text.push_str(&format!(
-                            "  {:<26} {}{label}\n",
-                            row.def.name,
-                            row.shown_value.as_deref().unwrap_or("")
-                        ));
-                    }
-                }
-                print_stdout(text.trim_end())?;
-            }
-            if problems.is_empty() {
-                Ok(())
-            } else {
-                let error = validate::ValidationError {
-                    source_kind: source,
-                    problems,
-                };
-                Err(Failure::new(2, error.to_string()))
-            }
+        _ => {
+            let connection = connection_for(source, &args.connection)?;
+            data::run(&connection, &args.command)
         }
     }
 }
 
-fn properties_table(source: Source) -> String {
+/// `connector <source> check`: every property resolved (secrets masked), then the problems.
+fn check(source: &'static dyn AnySource, args: &ConnectionArgs, json: bool) -> Result<(), Failure> {
+    let cs = connection_string(source, args)?;
+    let problems = source.configure(&cs).err().map(|e| e.problems).unwrap_or_default();
+    let resolved = validate::resolve(source.properties(), &cs);
+    let name = source.info().display_name;
+    if json {
+        let rows: Vec<serde_json::Value> = resolved
+            .iter()
+            .filter(|r| r.shown_value.is_some())
+            .map(|r| {
+                serde_json::json!({
+                    "name": r.def.name,
+                    "value": r.shown_value,
+                    "origin": match r.origin { Some(Origin::Set) => "set", _ => "default" },
+                    "group": r.def.group.to_string(),
+                })
+            })
+            .collect();
+        let problems: Vec<String> = problems.iter().map(ToString::to_string).collect();
+        print_stdout(
+            &serde_json::json!({"source": source.info().name, "properties": rows, "problems": problems})
+                .to_string(),
+        )?;
+    } else {
+        let mut text = format!("{name} connection properties (set, then defaults):\n");
+        for origin in [Origin::Set, Origin::Default] {
+            for row in resolved.iter().filter(|r| r.origin == Some(origin)) {
+                let label = if origin == Origin::Set {
+                    ""
+                } else {
+                    "  (default)"
+                };
+                text.push_str(&format!(
+                    "  {:<26} {}{label}\n",
+                    row.def.name,
+                    row.shown_value.as_deref().unwrap_or("")
+                ));
+            }
+        }
+        print_stdout(text.trim_end())?;
+    }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        let error = validate::ValidationError {
+            source_name: source.properties().source,
+            problems,
+        };
+        Err(Failure::new(2, error.to_string()))
+    }
+}
+
+fn properties_table(source: &'static dyn AnySource) -> String {
     let mut text = String::new();
-    for def in registry::properties(source) {
+    for def in source.properties().iter() {
         let values = def.allowed_values();
         let values = if values.is_empty() {
             String::new()

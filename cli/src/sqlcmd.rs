@@ -2,12 +2,11 @@
 
 use std::io::{IsTerminal, Write};
 use std::path::Path;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use connstr::{ConnectionString, Source};
 use futures::StreamExt;
 use source_core::format::{BatchWriter, Format};
+use source_plugin::Connection;
 
 use crate::Failure;
 
@@ -15,25 +14,21 @@ use crate::Failure;
 const QUERY_FAILED: u8 = 4;
 
 /// A session with the connection's tables and procedures registered.
-pub(crate) async fn open_session(
-    source: Source,
-    cs: &ConnectionString,
-) -> Result<sql::Session, Failure> {
-    let data_source = crate::data::open_source_for(source, cs, true).await?;
+pub(crate) async fn open_session(connection: &Connection) -> Result<sql::Session, Failure> {
     let mut session = sql::Session::new();
     session
-        .register_source(
-            source.cli_name(),
-            data_source,
-            sql::SessionOptions::from_connection(source, cs),
-        )
+        .add_connection(connection)
         .await
         .map_err(|e| Failure::new(QUERY_FAILED, e.to_string()))?;
-    let registry = crate::data::registry(source, cs)?;
-    session.register_procedures(
-        source.cli_name(),
-        Arc::new(sql::RegistryProcedures(registry)),
-    );
+    Ok(session)
+}
+
+/// A session with only the connection's procedures: `EXEC` needs no token or table list.
+pub(crate) fn procedure_session(connection: &Connection) -> Result<sql::Session, Failure> {
+    let mut session = sql::Session::new();
+    session
+        .add_procedures(connection)
+        .map_err(|e| Failure::new(2, e.to_string()))?;
     Ok(session)
 }
 
@@ -174,7 +169,7 @@ fn parquet_writer(
 
 /// The interactive prompt: one statement per line (or several ending with `;`), with history
 /// in `<config dir>/Connector/history.txt`.
-pub(crate) async fn shell(session: &sql::Session, source: Source) -> Result<(), Failure> {
+pub(crate) async fn shell(session: &sql::Session, source: &str) -> Result<(), Failure> {
     let mut editor = rustyline::DefaultEditor::new()
         .map_err(|e| Failure::new(1, format!("cannot start the prompt: {e}")))?;
     let history = dirs_history();

@@ -617,7 +617,11 @@ mod tests {
         let token_url = v.url("OAuthAccessTokenURL", "https://api.example.com/token");
         let common = v.common(base, authorize, token_url);
         if scheme == "PRIVATEAPP" {
-            v.require(token.is_some(), "PrivateAppToken", "when AuthScheme=PrivateApp");
+            v.require(
+                token.is_some(),
+                "PrivateAppToken",
+                "when AuthScheme=PrivateApp",
+            );
         }
         v.finish((scheme, common))
     }

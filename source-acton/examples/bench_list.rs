@@ -42,7 +42,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         "InitiateOAuth=OFF;OAuthAccessToken=bench-token;APIBaseURL={}",
         emu.acton().base_url()
     );
-    let config = connstr::validate::acton(&text.parse()?)?;
+    let config = source_acton::validate(&text.parse()?)?;
     let source = ActOnSource::connect_with(
         &config,
         source_acton::token_provider(&config)?,

@@ -119,12 +119,8 @@ fn batch(
 ) -> Result<RecordBatch, Error> {
     let columns: Vec<ArrayRef> = builders.into_iter().map(Builder::finish).collect();
     let options = RecordBatchOptions::new().with_row_count(Some(rows));
-    RecordBatch::try_new_with_options(schema.clone(), columns, &options).map_err(|e| {
-        Error::Decode {
-            context: context.to_owned(),
-            message: e.to_string(),
-        }
-    })
+    RecordBatch::try_new_with_options(schema.clone(), columns, &options)
+        .map_err(|e| Error::decode(context, e))
 }
 
 /// The value at the first of `col`'s `|`-separated JSON pointers that is present.
@@ -178,10 +174,7 @@ pub(crate) fn decode_table(
         .collect();
     for row in data {
         let Some(cells) = row.as_array() else {
-            return Err(Error::Decode {
-                context: context.to_owned(),
-                message: "a list row is not an array".into(),
-            });
+            return Err(Error::decode(context, "a list row is not an array"));
         };
         for (b, i) in builders.iter_mut().zip(&index) {
             b.push(i.and_then(|i| cells.get(i)));

@@ -1,10 +1,11 @@
 //! Act-On-specific failures; every one names what it was doing (view, list, endpoint).
 
-use std::time::Duration;
+use source_core::ErrorKind;
+use source_http::status_kind;
 
 /// A failure talking to Act-On or a query the views cannot answer. Wrapped in
-/// [`source_core::Error::Source`] at the trait boundary; recover it with
-/// `downcast_ref::<source_acton::Error>()`.
+/// [`source_core::Error::Source`] with its [`ErrorKind`] at the trait boundary, so callers
+/// need not know this type.
 ///
 /// ```
 /// let e = source_acton::Error::MissingFilter {
@@ -27,49 +28,9 @@ pub enum Error {
         /// Act-On's `message` (or the gateway fault's description).
         message: String,
     },
-    /// No usable token.
-    #[error("Act-On {context}: {source}")]
-    Auth {
-        /// What was being done.
-        context: String,
-        /// The token provider's error (boxed: it is large and rare).
-        #[source]
-        source: Box<auth_core::Error>,
-    },
-    /// Still rate limited after every retry.
-    #[error(
-        "Act-On {context}: still rate limited (HTTP 429) after {attempts} attempts; another client may be using the account's 5 requests per second"
-    )]
-    RateLimited {
-        /// What was being done.
-        context: String,
-        /// Attempts made.
-        attempts: u32,
-    },
-    /// Network failure, after retries.
-    #[error("Act-On {context}: {message}")]
-    Transport {
-        /// What was being done.
-        context: String,
-        /// What failed (no URL query, no token).
-        message: String,
-    },
-    /// The operation ran past the connection's `Timeout`.
-    #[error("Act-On {context}: timed out after {limit:?} (raise Timeout)")]
-    Timeout {
-        /// What was being done.
-        context: String,
-        /// The limit.
-        limit: Duration,
-    },
-    /// Act-On answered something this crate cannot read.
-    #[error("Act-On {context}: unexpected response: {message}")]
-    Decode {
-        /// What was being done.
-        context: String,
-        /// What was wrong.
-        message: String,
-    },
+    /// Authentication, rate limit, network, timeout or an unreadable answer.
+    #[error(transparent)]
+    Http(#[from] source_http::HttpError),
     /// The connection properties cannot be used.
     #[error("Act-On {property}: {message}")]
     Config {
@@ -114,8 +75,26 @@ impl Error {
     }
 }
 
+impl Error {
+    /// What kind of failure this is, for callers that do not know Act-On.
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            Error::Api { status, .. } => status_kind(*status),
+            Error::Http(e) => e.kind(),
+            Error::Config { .. } => ErrorKind::Config,
+            Error::MissingFilter { .. } => ErrorKind::InvalidQuery,
+            Error::InvalidFilterValue { .. } => ErrorKind::BadInput,
+        }
+    }
+
+    /// An unreadable answer.
+    pub(crate) fn decode(context: &str, message: impl ToString) -> Self {
+        source_http::HttpError::decode(&crate::client::SERVICE, context, message).into()
+    }
+}
+
 impl From<Error> for source_core::Error {
     fn from(e: Error) -> Self {
-        source_core::Error::Source(Box::new(e))
+        source_core::Error::with_kind(e.kind(), e)
     }
 }

@@ -2,7 +2,7 @@
 //! process that uses the same account.
 //!
 //! Act-On documents "5 API calls per second" per account and answers 429 beyond it. The pacer
-//! is [`source_core::ratelimit::RateLimiter`] at [`DEFAULT_RATE`] per [`WINDOW`]: a sliding
+//! is [`source_http::ratelimit::RateLimiter`] at [`DEFAULT_RATE`] per [`WINDOW`]: a sliding
 //! window on our side that can only over-count the server's, because a request holds its
 //! slot from the moment it is sent until one window after its *response* arrived. With
 //! 100 ms of latency a slot cycles every 1.1 s, so five concurrent requests reach about 4.5
@@ -29,11 +29,11 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-pub use source_core::ratelimit::Permit;
+pub use source_http::ratelimit::Permit;
 
 /// A sliding-window pacer for one account against one API base URL (`max = 0` does not
 /// pace at all).
-pub type Pacer = source_core::ratelimit::RateLimiter;
+pub type Pacer = source_http::ratelimit::RateLimiter;
 
 /// Act-On's documented limit: 5 API calls per second.
 pub const DEFAULT_RATE: u32 = 5;

@@ -5,9 +5,9 @@
 //! persists each new pair before using it and never presents a refresh token twice), a 3600 s
 //! default lifetime, and advice for Act-On's 5-grants-per-hour limit.
 
+use crate::config::{ActOnAuthScheme, ActOnConfig};
 use auth_core::provider::{ClientAuth, Provider};
 use auth_core::{Grant, SharedTokenProvider};
-use connstr::validate::{ActOnAuthScheme, ActOnConfig};
 
 /// The embedded app's client id, when this build has one.
 pub const EMBEDDED_CLIENT_ID: Option<&str> = option_env!("CONNECTOR_ACTON_CLIENT_ID");

@@ -7,7 +7,7 @@ use source_core::datetime::DAY_MS;
 use source_core::{Filter, FilterSupport, Op, TableInfo, Value};
 
 use crate::Error;
-use crate::client::Call;
+use crate::client::api_call;
 use crate::decode::parse_datetime_ms;
 use crate::scan::{Items, Part};
 use crate::views::{
@@ -168,7 +168,7 @@ pub(crate) fn plan(
             .into_iter()
             .map(|t| {
                 Part::new(
-                    Call::api(&["message"], "").param("type", &t),
+                    api_call(&["message"], "").param("type", &t),
                     true,
                     Items::Key("msgresult"),
                 )
@@ -179,7 +179,7 @@ pub(crate) fn plan(
             .into_iter()
             .map(|t| {
                 Part::new(
-                    Call::api(&["program"], "").param("type", &t),
+                    api_call(&["program"], "").param("type", &t),
                     false,
                     Items::Programs,
                 )
@@ -200,7 +200,7 @@ pub(crate) fn plan(
             folders
                 .into_iter()
                 .map(|folder| {
-                    let mut call = Call::api(&[segment], "");
+                    let mut call = api_call(&[segment], "");
                     if let Some(f) = folder {
                         call = call.param("folderName", f);
                     }
@@ -211,11 +211,11 @@ pub(crate) fn plan(
                 .collect()
         }
         Kind::Users => vec![Part::new(
-            Call::api(&["account", "senders"], ""),
+            api_call(&["account", "senders"], ""),
             false,
             Items::Root,
         )],
-        Kind::Account => vec![Part::new(Call::api(&["account"], ""), false, Items::One)],
+        Kind::Account => vec![Part::new(api_call(&["account"], ""), false, Items::One)],
         Kind::Hardbounce | Kind::Spamcomplaint | Kind::SubscriptionOptOuts => {
             let segment = match rel.kind {
                 Kind::Hardbounce => "hardbounce",
@@ -223,7 +223,7 @@ pub(crate) fn plan(
                 _ => "optout",
             };
             vec![Part::new(
-                Call::api(&["list", segment], ""),
+                api_call(&["list", segment], ""),
                 true,
                 Items::Table,
             )]
@@ -231,12 +231,8 @@ pub(crate) fn plan(
         Kind::Reports => required(info, filters, "MessageId", MESSAGE_ID_HINT)?
             .into_iter()
             .map(|id| {
-                Part::new(
-                    Call::api(&["message", &id, "report"], ""),
-                    false,
-                    Items::One,
-                )
-                .inject("__message_id", id)
+                Part::new(api_call(&["message", &id, "report"], ""), false, Items::One)
+                    .inject("__message_id", id)
             })
             .collect(),
         Kind::DrilldownReports => {
@@ -261,7 +257,7 @@ pub(crate) fn plan(
                 for k in &kinds {
                     parts.push(
                         Part::new(
-                            Call::api(&["message", id, "report", k], ""),
+                            api_call(&["message", id, "report", k], ""),
                             true,
                             Items::Key("result"),
                         )
@@ -287,7 +283,7 @@ pub(crate) fn plan(
                 .into_iter()
                 .map(|p| {
                     let mut part = Part::new(
-                        Call::api(&["message", "report"], "").param("period", &p),
+                        api_call(&["message", "report"], "").param("period", &p),
                         false,
                         Items::Key("counts"),
                     )
@@ -301,7 +297,7 @@ pub(crate) fn plan(
             .into_iter()
             .map(|t| {
                 let mut part = Part::new(
-                    Call::api(&["list"], "").param("listingtype", &t),
+                    api_call(&["list"], "").param("listingtype", &t),
                     true,
                     Items::Key("result"),
                 )
@@ -314,7 +310,7 @@ pub(crate) fn plan(
             let Some(id) = rel.list_id.as_deref() else {
                 return Ok(Vec::new());
             };
-            let mut call = Call::api(&["list", id], "");
+            let mut call = api_call(&["list", id], "");
             call.query = list_query;
             vec![Part::new(call, true, Items::Table)]
         }

@@ -125,10 +125,8 @@ impl Scan {
         let context = call.context.as_str();
         if part.items == Items::Table {
             let headers: Vec<String> = match body.get("headers") {
-                Some(h) => serde_json::from_value(h.clone()).map_err(|e| Error::Decode {
-                    context: context.to_owned(),
-                    message: format!("headers: {e}"),
-                })?,
+                Some(h) => serde_json::from_value(h.clone())
+                    .map_err(|e| Error::decode(context, format!("headers: {e}")))?,
                 None => Vec::new(),
             };
             let empty = Vec::new();

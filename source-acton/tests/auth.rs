@@ -9,7 +9,7 @@ use futures::{StreamExt, TryStreamExt};
 use source_acton::{ActOnOptions, ActOnSource};
 use source_core::{DataSource, ScanRequest};
 
-fn connection(emu: &Emulator, settings: &std::path::Path) -> connstr::validate::ActOnConfig {
+fn connection(emu: &Emulator, settings: &std::path::Path) -> source_acton::ActOnConfig {
     let info = emu.acton().info();
     let text = format!(
         "AuthScheme=OAuthPassword;InitiateOAuth=GETANDREFRESH;User={};Password='{}';OAuthClientId={};OAuthClientSecret='{}';APIBaseURL={};OAuthSettingsLocation='{}';OAuthSettingsPassphrase='correct horse battery staple';Pagesize=250",
@@ -21,10 +21,10 @@ fn connection(emu: &Emulator, settings: &std::path::Path) -> connstr::validate::
         settings.display()
     );
     let cs: connstr::ConnectionString = text.parse().unwrap();
-    connstr::validate::acton(&cs).unwrap()
+    source_acton::validate(&cs).unwrap()
 }
 
-fn connect(config: &connstr::validate::ActOnConfig) -> ActOnSource {
+fn connect(config: &source_acton::ActOnConfig) -> ActOnSource {
     let tokens = source_acton::token_provider(config).unwrap();
     let options = ActOnOptions {
         requests_per_second: 0,

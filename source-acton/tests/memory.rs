@@ -89,7 +89,7 @@ async fn peak_memory_does_not_grow_with_the_list() {
         "InitiateOAuth=OFF;OAuthAccessToken=t;APIBaseURL={}",
         emu.acton().base_url()
     );
-    let config = connstr::validate::acton(&text.parse().unwrap()).unwrap();
+    let config = source_acton::validate(&text.parse().unwrap()).unwrap();
     let tokens = source_acton::token_provider(&config).unwrap();
     let options = ActOnOptions {
         requests_per_second: 0,

@@ -268,7 +268,6 @@ pub trait DataSource: Send + Sync + Debug {
     ) -> BoxFuture<'a, Result<WriteOutcome>> {
         Box::pin(async move { Err(Error::unsupported("delete", Some(table))) })
     }
-
 }
 
 /// The table called `name` in `tables` (exact, then case-insensitive), or

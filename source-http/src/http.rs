@@ -171,13 +171,17 @@ impl ApiClient {
     /// `APIBaseURL`, and its `Timeout` (0 = none) as the bound on a whole request with its
     /// retries. Fails when the network settings cannot be used (a bad proxy or certificate).
     pub fn connect(
+        service: &crate::Service,
         common: &CommonConfig,
         tokens: SharedTokenProvider,
         limiter: Arc<RateLimiter>,
-        policy: RetryPolicy,
-    ) -> Result<Self, auth_core::Error> {
+    ) -> Result<Self, crate::HttpError> {
         let settings = auth_core::http::HttpSettings::from_config(common);
-        let http = auth_core::http::client(&settings)?;
+        let http = auth_core::http::client(&settings).map_err(|e| crate::HttpError::Setup {
+            service: service.name,
+            message: e.to_string(),
+        })?;
+        let policy = service.policy;
         Ok(Self::new(
             http,
             common.api_base_url.clone(),

@@ -109,7 +109,11 @@ impl Call {
     }
 
     /// Sets a body of another content type.
-    pub fn bytes(mut self, content_type: impl Into<String>, bytes: impl Into<bytes::Bytes>) -> Self {
+    pub fn bytes(
+        mut self,
+        content_type: impl Into<String>,
+        bytes: impl Into<bytes::Bytes>,
+    ) -> Self {
         self.body = Body::Bytes {
             content_type: content_type.into(),
             bytes: bytes.into(),
@@ -195,6 +199,14 @@ pub enum HttpError {
         /// What was wrong.
         message: String,
     },
+    /// The network settings cannot be used (a bad proxy, firewall or certificate).
+    #[error("{service} ProxyServer: {message}")]
+    Setup {
+        /// The service.
+        service: &'static str,
+        /// What is wrong.
+        message: String,
+    },
     /// `APIBaseURL` cannot take path segments (`mailto:x`, `data:...`).
     #[error("{service} APIBaseURL: cannot be a base URL")]
     BaseUrl {
@@ -212,7 +224,7 @@ impl HttpError {
             Self::Transport { .. } | Self::Timeout { .. } | Self::Decode { .. } => {
                 ErrorKind::Unavailable
             }
-            Self::BaseUrl { .. } => ErrorKind::Config,
+            Self::BaseUrl { .. } | Self::Setup { .. } => ErrorKind::Config,
         }
     }
 

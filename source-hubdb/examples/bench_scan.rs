@@ -55,7 +55,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         hs.base_url()
     )
     .parse()?;
-    let config = connstr::validate::hubdb(&cs)?;
+    let config = source_hubdb::validate(&cs)?;
     let source = HubDbSource::connect_with(
         &config,
         source_hubdb::token_provider(&config)?,

@@ -238,24 +238,20 @@ pub(crate) fn decode_rows(
         .collect();
     for row in rows {
         for (col, builder) in cols.iter().zip(builders.iter_mut()) {
-            append(builder, col, row).map_err(|message| Error::Decode {
-                context: format!(
+            append(builder, col, row).map_err(|message| {
+                let context = format!(
                     "table `{table}` row {} column `{}`",
                     row.id_text(),
                     crate::schema::exposed_name(col)
-                ),
-                message,
+                );
+                Error::decode(&context, message)
             })?;
         }
     }
     let columns: Vec<ArrayRef> = builders.iter_mut().map(Builder::finish).collect();
     let options = RecordBatchOptions::new().with_row_count(Some(rows.len()));
-    RecordBatch::try_new_with_options(schema.clone(), columns, &options).map_err(|e| {
-        Error::Decode {
-            context: format!("table `{table}`"),
-            message: e.to_string(),
-        }
-    })
+    RecordBatch::try_new_with_options(schema.clone(), columns, &options)
+        .map_err(|e| Error::decode(&format!("table `{table}`"), e))
 }
 
 fn append(builder: &mut Builder, col: &Col, row: &RawRow) -> Result<(), String> {
@@ -659,12 +655,8 @@ pub(crate) fn decode_owners(owners: &[RawOwner], schema: &SchemaRef) -> Result<R
     }
     let columns: Vec<ArrayRef> = builders.iter_mut().map(Builder::finish).collect();
     let options = RecordBatchOptions::new().with_row_count(Some(owners.len()));
-    RecordBatch::try_new_with_options(schema.clone(), columns, &options).map_err(|e| {
-        Error::Decode {
-            context: "view `Owners`".into(),
-            message: e.to_string(),
-        }
-    })
+    RecordBatch::try_new_with_options(schema.clone(), columns, &options)
+        .map_err(|e| Error::decode("view `Owners`", e))
 }
 
 #[cfg(test)]

@@ -1,9 +1,10 @@
 //! HubDB-specific failures; every one names what it was doing (table, row, endpoint).
 
-use std::time::Duration;
+use source_core::ErrorKind;
+use source_http::status_kind;
 
-/// A failure talking to HubSpot. Wrapped in [`source_core::Error::Source`] at the trait
-/// boundary; recover it with `downcast_ref::<source_hubdb::Error>()`.
+/// A failure talking to HubSpot. Wrapped in [`source_core::Error::Source`] with its
+/// [`ErrorKind`] at the trait boundary, so callers need not know this type.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
@@ -27,49 +28,9 @@ pub enum Error {
         /// The scopes HubSpot listed (any one of them suffices).
         required: Vec<String>,
     },
-    /// No usable token.
-    #[error("HubDB {context}: {source}")]
-    Auth {
-        /// What was being done.
-        context: String,
-        /// The token provider's error (boxed: it is large and rare).
-        #[source]
-        source: Box<auth_core::Error>,
-    },
-    /// Still rate limited after every retry.
-    #[error(
-        "HubDB {context}: still rate limited (HTTP 429) after {attempts} attempts; another client may be using the same app's allowance"
-    )]
-    RateLimited {
-        /// What was being done.
-        context: String,
-        /// Attempts made.
-        attempts: u32,
-    },
-    /// Network failure, after retries for reads.
-    #[error("HubDB {context}: {message}")]
-    Transport {
-        /// What was being done.
-        context: String,
-        /// What failed (no URL query, no token).
-        message: String,
-    },
-    /// The operation ran past the connection's `Timeout`.
-    #[error("HubDB {context}: timed out after {:?} (raise Timeout)", limit)]
-    Timeout {
-        /// What was being done.
-        context: String,
-        /// The limit.
-        limit: Duration,
-    },
-    /// HubSpot answered something this crate cannot read.
-    #[error("HubDB {context}: unexpected response: {message}")]
-    Decode {
-        /// What was being done.
-        context: String,
-        /// What was wrong.
-        message: String,
-    },
+    /// Authentication, rate limit, network, timeout or an unreadable answer.
+    #[error(transparent)]
+    Http(#[from] source_http::HttpError),
     /// The connection properties cannot be used.
     #[error("HubDB {property}: {message}")]
     Config {
@@ -90,8 +51,25 @@ impl Error {
     }
 }
 
+impl Error {
+    /// What kind of failure this is, for callers that do not know HubDB.
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            Error::Api { status, .. } => status_kind(*status),
+            Error::MissingScopes { .. } => ErrorKind::Auth,
+            Error::Http(e) => e.kind(),
+            Error::Config { .. } => ErrorKind::Config,
+        }
+    }
+
+    /// An unreadable answer.
+    pub(crate) fn decode(context: &str, message: impl ToString) -> Self {
+        source_http::HttpError::decode(&crate::client::SERVICE, context, message).into()
+    }
+}
+
 impl From<Error> for source_core::Error {
     fn from(e: Error) -> Self {
-        source_core::Error::Source(Box::new(e))
+        source_core::Error::with_kind(e.kind(), e)
     }
 }

@@ -3,7 +3,7 @@
 //! HubSpot counts requests per app in a rolling window (100 per 10 s by default; 190 or 250
 //! on higher tiers) and reports it in `X-HubSpot-RateLimit-Max`,
 //! `-Interval-Milliseconds` and `-Remaining`. The limiter is
-//! [`source_core::ratelimit::RateLimiter`], started at [`DEFAULT_MAX`] per [`DEFAULT_WINDOW`]
+//! [`source_http::ratelimit::RateLimiter`], started at [`DEFAULT_MAX`] per [`DEFAULT_WINDOW`]
 //! and fed those headers after every response ([`HEADER_PREFIX`]): a request holds a slot
 //! from the moment it is sent until one window after its *response* arrived, so our count is
 //! never below the server's and we never send the request that would be refused. When
@@ -14,7 +14,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-pub use source_core::ratelimit::{Observed, Permit, RateLimiter};
+pub use source_http::ratelimit::{Observed, Permit, RateLimiter};
 
 /// HubSpot's documented default for private and free apps: 100 requests per 10 s.
 pub const DEFAULT_MAX: u32 = 100;

@@ -237,8 +237,7 @@ impl OwnerScan {
                         return None;
                     }
                     let context = "reading `Owners`".to_owned();
-                    let mut call =
-                        Call::get(vec!["crm".into(), "v3".into(), "owners".into()], &context);
+                    let mut call = Call::get(["crm", "v3", "owners"], &context);
                     call.query.push(("limit".into(), "500".into()));
                     if archived {
                         call.query.push(("archived".into(), "true".into()));

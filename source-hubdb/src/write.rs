@@ -12,7 +12,7 @@ use serde_json::{Value as J, json};
 use source_core::{RecordBatchStream, RowError, TableKind, Value, WriteOutcome};
 
 use crate::Error;
-use crate::client::{Call, Client};
+use crate::client::{Body, Call, Client};
 use crate::decode::{self, RawRow};
 use crate::schema::{Col, Common, Kind, Relation, Target, exposed_name};
 
@@ -296,10 +296,7 @@ fn parse_batch(context: &str, body: &[u8]) -> Result<BatchReply, Error> {
     if body.is_empty() {
         return Ok(BatchReply::default());
     }
-    serde_json::from_slice(body).map_err(|e| Error::Decode {
-        context: context.to_owned(),
-        message: e.to_string(),
-    })
+    serde_json::from_slice(body).map_err(|e| Error::decode(context, e))
 }
 
 /// A refused batch is retried row by row only when HubSpot refused its content.
@@ -352,11 +349,11 @@ pub(crate) async fn insert(
             &context,
         );
         call.method = Method::POST;
-        call.body = Some(json!({ "inputs": inputs }));
+        call.body = Body::Json(json!({ "inputs": inputs }));
         call.idempotent = false;
         match client.send(&call).await {
             Ok(reply) => {
-                let parsed = parse_batch(&context, &reply.body)?;
+                let parsed = parse_batch(&context, &reply)?;
                 if parsed.results.len() != members.len() {
                     // Results are positional; without one per input we cannot say which
                     // row got which id, so say so for every row of the batch.
@@ -383,7 +380,7 @@ pub(crate) async fn insert(
                 for (&row, input) in members.iter().zip(inputs) {
                     let mut one = Call::get(tables_path(table_id, &["rows"]), &context);
                     one.method = Method::POST;
-                    one.body = Some(input);
+                    one.body = Body::Json(input);
                     one.idempotent = false;
                     match client.json::<RawRow>(&one).await {
                         Ok(r) => {
@@ -449,12 +446,12 @@ pub(crate) async fn update(
             &context,
         );
         call.method = Method::POST;
-        call.body = Some(json!({ "inputs": inputs }));
+        call.body = Body::Json(json!({ "inputs": inputs }));
         // Setting the same values twice is harmless.
         call.idempotent = true;
         match client.send(&call).await {
             Ok(reply) => {
-                let parsed = parse_batch(&context, &reply.body)?;
+                let parsed = parse_batch(&context, &reply)?;
                 let missing: Vec<&String> = parsed
                     .errors
                     .iter()
@@ -491,7 +488,7 @@ pub(crate) async fn update(
                         &context,
                     );
                     one.method = Method::PATCH;
-                    one.body = Some(input);
+                    one.body = Body::Json(input);
                     match client.send(&one).await {
                         Ok(_) => outcome.affected += 1,
                         Err(e) if is_validation(&e) || e.status() == Some(404) => {
@@ -542,9 +539,9 @@ pub(crate) async fn delete(
             &context,
         );
         read.method = Method::POST;
-        read.body = Some(json!({ "inputs": ids }));
+        read.body = Body::Json(json!({ "inputs": ids }));
         let reply = client.send(&read).await?;
-        let found: std::collections::HashSet<String> = parse_batch(&context, &reply.body)?
+        let found: std::collections::HashSet<String> = parse_batch(&context, &reply)?
             .results
             .iter()
             .map(RawRow::id_text)
@@ -571,7 +568,7 @@ pub(crate) async fn delete(
             &context,
         );
         call.method = Method::POST;
-        call.body = Some(json!({ "inputs": purge }));
+        call.body = Body::Json(json!({ "inputs": purge }));
         // Purging an id twice leaves the same result.
         call.idempotent = true;
         client.send(&call).await?;

@@ -54,7 +54,7 @@ async fn scan_peak(rows: u64) -> (usize, u64) {
     )
     .parse()
     .expect("connection string");
-    let config = connstr::validate::hubdb(&cs).expect("config");
+    let config = source_hubdb::validate(&cs).expect("config");
     let source = source_hubdb::HubDbSource::connect(
         &config,
         source_hubdb::token_provider(&config).expect("tokens"),

@@ -81,8 +81,9 @@ impl OAuthProcedures {
     }
 
     fn token_client(&self) -> Result<TokenClient> {
-        let http = auth_core::http::client(&auth_core::http::HttpSettings::from_config(&self.common))
-            .map_err(auth_error)?;
+        let http =
+            auth_core::http::client(&auth_core::http::HttpSettings::from_config(&self.common))
+                .map_err(auth_error)?;
         Ok(TokenClient::new(
             self.provider.clone(),
             self.client()?,
@@ -381,11 +382,7 @@ impl ProcedureSet for OAuthProcedures {
         ]
     }
 
-    fn run<'a>(
-        &'a self,
-        name: &'static str,
-        args: Args,
-    ) -> BoxFuture<'a, Result<ProcedureOutput>> {
+    fn run<'a>(&'a self, name: &'static str, args: Args) -> BoxFuture<'a, Result<ProcedureOutput>> {
         Box::pin(async move {
             match name {
                 "GetOAuthAuthorizationURL" => self.authorization_url(args).await,

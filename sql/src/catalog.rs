@@ -1,4 +1,4 @@
-//! What a session knows: its sources (with their table lists), procedure runners and
+//! What a session knows: its sources (with their table lists), procedures and
 //! connection properties, exposed to DataFusion as schemas.
 //!
 //! Every source's tables are in the default schema unqualified (the first registered source
@@ -12,9 +12,9 @@ use connstr::validate::ResolvedProperty;
 use datafusion::catalog::{MemTable, SchemaProvider};
 use datafusion::datasource::TableProvider;
 use datafusion::error::{DataFusionError, Result as DfResult};
+use source_core::procedure::Procedures;
 use source_core::{DataSource, TableInfo};
 
-use crate::exec::ProcedureRunner;
 use crate::provider::SourceTable;
 use crate::system;
 
@@ -47,11 +47,11 @@ impl Registered {
     }
 }
 
-/// A named procedure runner (one per source, or the `procedures` crate's registry).
+/// The procedures of one connection, under its schema name.
 #[derive(Debug, Clone)]
 pub(crate) struct Runner {
     pub(crate) schema: String,
-    pub(crate) runner: Arc<dyn ProcedureRunner>,
+    pub(crate) procedures: Arc<Procedures>,
 }
 
 /// Everything registered in a session.

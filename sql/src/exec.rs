@@ -1,70 +1,15 @@
-//! `EXEC` / `EXECUTE`: the statement, and the [`ProcedureRunner`] trait that procedure
-//! providers implement.
+//! `EXEC` / `EXECUTE`: the one parser of the statement. The procedures it runs are a
+//! connection's [`source_core::procedure::Procedures`], registered with
+//! [`crate::Session::register_procedures`].
 //!
 //! Grammar (CData): `{EXEC | EXECUTE} name [@]input = value [, ...]`, where a value is a
 //! string literal, a number, `TRUE`/`FALSE`, `NULL` or a `?` parameter. Input names are
 //! matched ignoring case.
 
-use std::fmt::Debug;
-use std::sync::Arc;
-
-use source_core::{BoxFuture, DataSource, ProcedureInfo, RecordBatchStream, Value};
+use source_core::Value;
 
 use crate::Error;
 use crate::lex::{Kind, Token, tokenize};
-
-/// Runs stored procedures for a session: lists them (for `sys_procedures` and
-/// `sys_procedureparameters`) and executes them by name with named arguments.
-///
-/// Every source's own [`DataSource::procedures`] are registered automatically through
-/// [`SourceProcedures`]; a richer registry (the `procedures` crate) can be registered with
-/// [`crate::Session::register_procedures`].
-///
-/// ```
-/// use std::sync::Arc;
-/// use source_core::{BoxFuture, ProcedureInfo, RecordBatchStream, Value};
-/// #[derive(Debug)]
-/// struct NoProcedures;
-/// impl sql::ProcedureRunner for NoProcedures {
-///     fn procedures(&self) -> Vec<ProcedureInfo> { Vec::new() }
-///     fn execute<'a>(&'a self, name: &'a str, _args: Vec<(String, Value)>)
-///         -> BoxFuture<'a, source_core::Result<RecordBatchStream>> {
-///         Box::pin(async move { Err(source_core::Error::unsupported(format!("procedure {name}"), None)) })
-///     }
-/// }
-/// let mut session = sql::Session::new();
-/// session.register_procedures("extra", Arc::new(NoProcedures));
-/// ```
-pub trait ProcedureRunner: Send + Sync + Debug {
-    /// The procedures offered, with their inputs.
-    fn procedures(&self) -> Vec<ProcedureInfo>;
-
-    /// Runs `name` (as listed by [`ProcedureRunner::procedures`]) with named arguments
-    /// (names as the procedure declares them); its result set as a stream.
-    fn execute<'a>(
-        &'a self,
-        name: &'a str,
-        args: Vec<(String, Value)>,
-    ) -> BoxFuture<'a, source_core::Result<RecordBatchStream>>;
-}
-
-/// A source's own procedures as a [`ProcedureRunner`].
-#[derive(Debug, Clone)]
-pub struct SourceProcedures(pub Arc<dyn DataSource>);
-
-impl ProcedureRunner for SourceProcedures {
-    fn procedures(&self) -> Vec<ProcedureInfo> {
-        self.0.procedures()
-    }
-
-    fn execute<'a>(
-        &'a self,
-        name: &'a str,
-        args: Vec<(String, Value)>,
-    ) -> BoxFuture<'a, source_core::Result<RecordBatchStream>> {
-        self.0.execute_procedure(name, args)
-    }
-}
 
 /// A parsed `EXEC` statement with its parameters bound.
 #[derive(Debug, Clone, PartialEq)]

@@ -18,7 +18,7 @@
 //!   statement fail with [`Error::PartialWrite`], which lists every failed row (there are no
 //!   transactions: the other rows stay written).
 //! - `EXEC name a = 1, @b = 'x'` (or `EXECUTE`): runs a procedure of a registered
-//!   [`ProcedureRunner`]; its result set is a [`QueryResult::Rows`].
+//!   connection ([`Session::register_procedures`]); its result set is a [`QueryResult::Rows`].
 //! - `EXPLAIN SELECT …`: DataFusion's plan, showing what was pushed to the source.
 //!
 //! CData dialect touches: `?` positional parameters (bound from [`Session::execute`]'s
@@ -73,8 +73,6 @@ mod exec;
 pub mod export;
 mod lex;
 mod provider;
-#[cfg(feature = "procedures")]
-mod registry;
 mod resolve;
 mod system;
 
@@ -93,12 +91,11 @@ use datafusion::sql::parser::{DFParser, Statement as DfStatement};
 use datafusion::sql::sqlparser::ast::Statement;
 use datafusion::sql::sqlparser::dialect::GenericDialect;
 use futures::{Stream, StreamExt, TryStreamExt};
+use source_core::procedure::Procedures;
 use source_core::{DataSource, TableInfo, Value};
+use source_plugin::Connection;
 
 pub use error::{Error, Result};
-pub use exec::{ProcedureRunner, SourceProcedures};
-#[cfg(feature = "procedures")]
-pub use registry::RegistryProcedures;
 pub use system::{CATALOG, NAMES as SYSTEM_TABLES};
 
 use catalog::{Catalog, DefaultSchema, Registered, Runner, SourceSchema};
@@ -114,25 +111,22 @@ pub struct SessionOptions {
 }
 
 impl SessionOptions {
-    /// Options from a connection string: `MaxRows`, and every property of `source` for
-    /// `sys_connection_props` (sensitive values masked by [`connstr::validate::resolve`]).
+    /// Options of a validated connection: its `MaxRows`, and every property for
+    /// `sys_connection_props` (sensitive values already masked).
     ///
     /// ```
-    /// let cs: connstr::ConnectionString = "PrivateAppToken=pat-secret;MaxRows=50".parse().unwrap();
-    /// let options = sql::SessionOptions::from_connection(connstr::Source::HubDb, &cs);
+    /// use source_plugin::AnySource;
+    /// let example: &'static dyn AnySource = &source_plugin::example::Example;
+    /// let connection = example.configure(&"MaxRows=50;ProxyPassword=p4ss".parse().unwrap()).unwrap();
+    /// let options = sql::SessionOptions::from_connection(&connection);
     /// assert_eq!(options.max_rows, Some(50));
-    /// let token = options.properties.iter().find(|p| p.def.name == "PrivateAppToken").unwrap();
-    /// assert_ne!(token.shown_value.as_deref(), Some("pat-secret"));
+    /// let password = options.properties.iter().find(|p| p.def.name == "ProxyPassword").unwrap();
+    /// assert_ne!(password.shown_value.as_deref(), Some("p4ss"));
     /// ```
-    pub fn from_connection(source: connstr::Source, cs: &connstr::ConnectionString) -> Self {
-        let max_rows = cs
-            .get("MaxRows")
-            .and_then(|v| v.trim().parse::<i64>().ok())
-            .and_then(|n| u64::try_from(n).ok())
-            .filter(|n| *n > 0);
+    pub fn from_connection(connection: &Connection) -> Self {
         Self {
-            max_rows,
-            properties: connstr::validate::resolve(source, cs),
+            max_rows: connection.common().max_rows,
+            properties: connection.resolved_properties().to_vec(),
         }
     }
 }
@@ -289,10 +283,6 @@ impl Session {
         if let Some(df_catalog) = self.ctx.catalog("datafusion") {
             df_catalog.register_schema(name, Arc::new(SourceSchema { entry }))?;
         }
-        self.catalog.add_runner(Runner {
-            schema: name.to_owned(),
-            runner: Arc::new(SourceProcedures(source)),
-        });
         if let Some(m) = options.max_rows.filter(|m| *m > 0) {
             let mut cap = self.max_rows.write().unwrap_or_else(|e| e.into_inner());
             *cap = Some(cap.map_or(m, |c| c.min(m)));
@@ -300,13 +290,36 @@ impl Session {
         Ok(())
     }
 
-    /// Registers a procedure runner under `name` (replacing the one a source of that name
-    /// brought): its procedures become callable with `EXEC` and appear in `sys_procedures`.
-    pub fn register_procedures(&mut self, name: &str, runner: Arc<dyn ProcedureRunner>) {
+    /// Registers a connection's procedures under `name` (replacing any registered there):
+    /// they become callable with `EXEC` and appear in `sys_procedures`.
+    pub fn register_procedures(&mut self, name: &str, procedures: Arc<Procedures>) {
         self.catalog.add_runner(Runner {
             schema: name.to_owned(),
-            runner,
+            procedures,
         });
+    }
+
+    /// Adds a connection of any registered source under its source's name: its tables
+    /// (reading the table list: this authenticates), its procedures, its `MaxRows` and its
+    /// properties for `sys_connection_props`. What the CLI, Python and the benchmarks share.
+    pub async fn add_connection(&mut self, connection: &Connection) -> Result<()> {
+        self.add_connection_as(connection.info().name, connection).await
+    }
+
+    /// [`Session::add_connection`] under another schema name (two connections of one source).
+    pub async fn add_connection_as(&mut self, name: &str, connection: &Connection) -> Result<()> {
+        let source = connection.open_for_sql()?;
+        self.register_source(name, source, SessionOptions::from_connection(connection))
+            .await?;
+        self.register_procedures(name, Arc::new(connection.procedures()?));
+        Ok(())
+    }
+
+    /// Adds only a connection's procedures (no table list, so no token is needed): `EXEC
+    /// GetOAuthAuthorizationURL` works before the first login.
+    pub fn add_procedures(&mut self, connection: &Connection) -> Result<()> {
+        self.register_procedures(connection.info().name, Arc::new(connection.procedures()?));
+        Ok(())
     }
 
     /// Re-reads every source's table list (new HubDB tables, new Act-On lists).
@@ -494,17 +507,17 @@ impl Session {
                 if schema.is_some_and(|s| !s.eq_ignore_ascii_case(&r.schema)) {
                     continue;
                 }
-                for p in r.runner.procedures() {
+                for p in r.procedures.definitions() {
                     let hit = if exact {
                         p.name == name
                     } else {
                         p.name.eq_ignore_ascii_case(name)
                     };
                     if hit {
-                        let args = exec_args(&p, call.args)?;
-                        let stream = r.runner.execute(&p.name, args).await?;
-                        let schema = stream.schema();
-                        let stream = stream.map_err(error::to_df);
+                        let output = r.procedures.execute(p.name, call.args).await?;
+                        let batch = output.to_record_batch();
+                        let schema = batch.schema();
+                        let stream = futures::stream::iter(vec![Ok(batch)]);
                         return Ok(QueryResult::Rows(RowStream::new(Box::pin(
                             datafusion::physical_plan::stream::RecordBatchStreamAdapter::new(
                                 schema, stream,
@@ -512,7 +525,7 @@ impl Session {
                         ))));
                     }
                     if exact {
-                        known.push(p.name.clone());
+                        known.push(p.name.to_owned());
                     }
                 }
             }
@@ -524,39 +537,6 @@ impl Session {
     }
 }
 
-/// Checks EXEC arguments against a procedure's declared inputs (names ignoring case, with
-/// suggestions; required inputs present) and spells them as declared.
-fn exec_args(
-    p: &source_core::ProcedureInfo,
-    args: Vec<(String, Value)>,
-) -> Result<Vec<(String, Value)>> {
-    if p.parameters.is_empty() {
-        // The runner declared nothing: it validates its own inputs.
-        return Ok(args);
-    }
-    let mut out = Vec::with_capacity(args.len());
-    for (name, value) in args {
-        let declared = p
-            .parameters
-            .iter()
-            .find(|d| d.name.eq_ignore_ascii_case(&name))
-            .ok_or_else(|| Error::UnknownInput {
-                procedure: p.name.clone(),
-                suggestion: source_core::nearest(&name, p.parameters.iter().map(|d| &d.name)),
-                name: name.clone(),
-            })?;
-        out.push((declared.name.clone(), value));
-    }
-    for d in p.parameters.iter().filter(|d| d.required) {
-        if !out.iter().any(|(n, v)| *n == d.name && *v != Value::Null) {
-            return Err(Error::MissingInput {
-                procedure: p.name.clone(),
-                name: d.name.clone(),
-            });
-        }
-    }
-    Ok(out)
-}
 
 /// Whether a plan aggregates (MaxRows does not apply to such queries).
 fn aggregates(plan: &LogicalPlan) -> Result<bool> {

@@ -1,4 +1,4 @@
-//! The system tables, built on each query from the session's sources, procedure runners and
+//! The system tables, built on each query from the session's sources, procedures and
 //! connection properties (cdata-surface §5).
 //!
 //! Column lists: `sys_tablecolumns` is CData's confirmed 17-column set; `sys_connection_props`
@@ -205,12 +205,12 @@ pub(crate) fn build(name: &str, catalog: &Catalog) -> Result<RecordBatch, source
         "sys_procedures" => {
             let mut rows = Vec::new();
             for r in catalog.runners() {
-                for p in r.runner.procedures() {
+                for p in r.procedures.definitions() {
                     rows.push(vec![
                         s(CATALOG),
                         s(&r.schema),
-                        s(&p.name),
-                        s(&p.description),
+                        s(p.name),
+                        s(p.description),
                         s("STOREDPROCEDURE"),
                     ]);
                 }
@@ -229,15 +229,15 @@ pub(crate) fn build(name: &str, catalog: &Catalog) -> Result<RecordBatch, source
         "sys_procedureparameters" => {
             let mut rows = Vec::new();
             for r in catalog.runners() {
-                for p in r.runner.procedures() {
-                    for (i, param) in p.parameters.iter().enumerate() {
+                for p in r.procedures.definitions() {
+                    for (i, param) in p.inputs.iter().enumerate() {
                         let (type_name, code, length, precision, scale) =
-                            type_facts(&param.data_type);
+                            type_facts(&param.ty.data_type());
                         rows.push(vec![
                             s(CATALOG),
                             s(&r.schema),
-                            s(&p.name),
-                            s(&param.name),
+                            s(p.name),
+                            s(param.name),
                             // 1 = input (the only direction procedures declare).
                             Cell::I(Some(1)),
                             s(type_name),
@@ -247,8 +247,8 @@ pub(crate) fn build(name: &str, catalog: &Catalog) -> Result<RecordBatch, source
                             Cell::I(Some(scale)),
                             Cell::B(Some(!param.required)),
                             Cell::B(Some(param.required)),
-                            Cell::B(Some(matches!(param.data_type, DataType::List(_)))),
-                            s(&param.description),
+                            Cell::B(Some(false)),
+                            s(param.description),
                             Cell::I(Some(i32::try_from(i + 1).unwrap_or(i32::MAX))),
                         ]);
                     }

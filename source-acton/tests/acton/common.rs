@@ -21,13 +21,13 @@ pub(crate) fn builder() -> EmulatorBuilder {
 }
 
 /// The `InitiateOAuth=OFF` configuration for `emu`, plus `extra` properties.
-pub(crate) fn config(emu: &Emulator, extra: &str) -> connstr::validate::ActOnConfig {
+pub(crate) fn config(emu: &Emulator, extra: &str) -> source_acton::ActOnConfig {
     let text = format!(
         "InitiateOAuth=OFF;OAuthAccessToken={TOKEN};APIBaseURL={};{extra}",
         emu.acton().base_url()
     );
     let cs: connstr::ConnectionString = text.parse().expect("connection string");
-    connstr::validate::acton(&cs).expect("valid config")
+    source_acton::validate(&cs).expect("valid config")
 }
 
 /// An unpaced source (the emulator's limit is off too).

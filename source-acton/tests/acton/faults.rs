@@ -67,10 +67,10 @@ async fn api_errors_name_the_view_and_status() {
         text.contains("Act-On reading `Reports`: HTTP 404: Message not found: s-9999-9999"),
         "{text}"
     );
-    let acton = match &err {
-        source_core::Error::Source(e) => e.downcast_ref::<source_acton::Error>(),
-        _ => None,
-    };
+    assert_eq!(err.kind(), source_core::ErrorKind::NotFound);
+    let acton = err
+        .source_error()
+        .and_then(|e| e.downcast_ref::<source_acton::Error>());
     assert_eq!(acton.and_then(source_acton::Error::status), Some(404));
     emu.shutdown().await;
 }

@@ -12,7 +12,7 @@ pub(crate) fn builder() -> EmulatorBuilder {
 }
 
 /// The private-app connection string for `emu`, plus `extra` properties.
-pub(crate) fn connection(emu: &Emulator, extra: &str) -> connstr::HubDbConfig {
+pub(crate) fn connection(emu: &Emulator, extra: &str) -> source_hubdb::HubDbConfig {
     let hs = emu.hubspot();
     let text = format!(
         "AuthScheme=PrivateApp;PrivateAppToken={};APIBaseURL={};{extra}",
@@ -20,7 +20,7 @@ pub(crate) fn connection(emu: &Emulator, extra: &str) -> connstr::HubDbConfig {
         hs.base_url()
     );
     let cs: connstr::ConnectionString = text.parse().expect("connection string");
-    connstr::validate::hubdb(&cs).expect("valid config")
+    source_hubdb::validate(&cs).expect("valid config")
 }
 
 /// A source over `emu`'s private-app token.

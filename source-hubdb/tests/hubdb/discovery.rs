@@ -239,7 +239,7 @@ async fn cli_commands_and_an_oauth_access_token() {
     )
     .parse()
     .unwrap();
-    let config = connstr::validate::hubdb(&cs).unwrap();
+    let config = source_hubdb::validate(&cs).unwrap();
     let s =
         source_hubdb::HubDbSource::connect(&config, source_hubdb::token_provider(&config).unwrap())
             .unwrap();

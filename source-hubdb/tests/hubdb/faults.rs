@@ -27,7 +27,7 @@ async fn missing_scopes_are_named() {
     )
     .parse()
     .unwrap();
-    let config = connstr::validate::hubdb(&cs).unwrap();
+    let config = source_hubdb::validate(&cs).unwrap();
     let s = HubDbSource::connect(&config, source_hubdb::token_provider(&config).unwrap()).unwrap();
     let err = s.list_tables().await.unwrap_err();
     let text = err.to_string();
@@ -37,10 +37,11 @@ async fn missing_scopes_are_named() {
             && text.contains("hubdb"),
         "{text}"
     );
-    let hub = match &err {
-        source_core::Error::Source(e) => e.downcast_ref::<source_hubdb::Error>().unwrap(),
-        other => panic!("{other:?}"),
-    };
+    assert_eq!(err.kind(), source_core::ErrorKind::Auth);
+    let hub = err
+        .source_error()
+        .and_then(|e| e.downcast_ref::<source_hubdb::Error>())
+        .unwrap();
     assert!(
         matches!(hub, source_hubdb::Error::MissingScopes { required, .. } if required.iter().any(|s| s == "hubdb"))
     );
@@ -129,7 +130,7 @@ async fn an_expired_token_mid_scan_is_refreshed_and_the_scan_continues() {
     )
     .parse()
     .unwrap();
-    let config = connstr::validate::hubdb(&cs).unwrap();
+    let config = source_hubdb::validate(&cs).unwrap();
     let options = source_hubdb::HubDbOptions {
         concurrency: 4,
         ..Default::default()

@@ -14,22 +14,31 @@
 //! `Columns` of `CreateTable` is `name:TYPE[, name:TYPE ...]` (types as HubDB spells them:
 //! TEXT, NUMBER, BOOLEAN, DATE, DATETIME, ...) or a JSON array of HubDB column objects.
 
-use std::time::Duration;
-
-use auth_core::{BoxFuture, SharedTokenProvider};
-use connstr::HubDbConfig;
+use auth_core::SharedTokenProvider;
+use reqwest::Method;
 use serde_json::{Value as J, json};
-
-use crate::{
-    Args, Error, InputDef, ParamType, ProcedureDef, ProcedureOutput, ProcedureSet, ResultColumn,
+use source_core::procedure::{
+    Args, InputDef, ParamType, ProcedureDef, ProcedureOutput, ProcedureSet, ResultColumn,
 };
+use source_core::{BoxFuture, Error as CoreError, ErrorKind};
 
-/// The HubDB table procedures of one connection. The token provider is created on first use,
-/// so listing procedures needs no credentials.
+use crate::client::{Call, Client};
+use crate::config::HubDbConfig;
+use crate::source;
+
+/// The HubDB table procedures of one connection. The HTTP client (and its token provider) is
+/// created on first use, so listing procedures needs no credentials; calls go through the
+/// same send loop and per-app rate limiter as scans and writes.
 #[derive(Debug)]
 pub struct TableProcedures {
     config: HubDbConfig,
-    tokens: tokio::sync::OnceCell<SharedTokenProvider>,
+    client: tokio::sync::OnceCell<Client>,
+}
+
+enum Body {
+    None,
+    Json(J),
+    Multipart { boundary: String, bytes: Vec<u8> },
 }
 
 impl TableProcedures {
@@ -37,130 +46,71 @@ impl TableProcedures {
     pub fn new(config: &HubDbConfig) -> Self {
         Self {
             config: config.clone(),
-            tokens: tokio::sync::OnceCell::new(),
+            client: tokio::sync::OnceCell::new(),
         }
     }
 
-    async fn tokens(&self) -> Result<&SharedTokenProvider, Error> {
-        self.tokens
+    async fn client(&self) -> Result<&Client, CoreError> {
+        self.client
             .get_or_try_init(|| async {
-                source_hubdb::token_provider(&self.config).map_err(|e| {
-                    Error::Auth(auth_core::Error::InvalidConfiguration {
-                        property: "AuthScheme",
-                        message: e.to_string(),
-                    })
-                })
+                let tokens: SharedTokenProvider =
+                    crate::token_provider(&self.config).map_err(source_plugin::auth_error)?;
+                Ok(source::client_for(&self.config, tokens)?)
             })
             .await
     }
 
-    fn url(&self, path: &str) -> String {
-        format!(
-            "{}/cms/v3/hubdb/{path}",
-            self.config
-                .common
-                .api_base_url
-                .as_str()
-                .trim_end_matches('/')
-        )
-    }
-
-    /// One API call: bearer token, one retry after a 401 (refreshing a still-current token),
-    /// bounded retries on 429/5xx honouring Retry-After.
+    /// One API call through the connection's client: `path` is below `/cms/v3/hubdb/`.
     async fn call(
         &self,
         procedure: &'static str,
-        method: reqwest::Method,
-        path: &str,
+        method: Method,
+        path: &[&str],
+        query: &[(&str, &str)],
         body: Body,
-    ) -> Result<(u16, bytes::Bytes), Error> {
-        let http = auth_core::http::client(&auth_core::http::HttpSettings::from_config(
-            &self.config.common,
-        ))?;
-        let tokens = self.tokens().await?;
-        let mut token = tokens.access_token().await?;
-        let mut refreshed = false;
-        let mut attempt = 0;
-        let url = self.url(path);
-        loop {
-            attempt += 1;
-            let mut request = http
-                .request(method.clone(), &url)
-                .bearer_auth(token.expose());
-            request = match &body {
-                Body::None => request,
-                Body::Json(v) => request.json(v),
-                Body::Multipart { boundary, bytes } => request
-                    .header(
-                        "Content-Type",
-                        format!("multipart/form-data; boundary={boundary}"),
-                    )
-                    .body(bytes.clone()),
-            };
-            let response = request.send().await.map_err(|e| {
-                let url = reqwest::Url::parse(&url)
-                    .unwrap_or_else(|_| self.config.common.api_base_url.clone());
-                Error::Auth(auth_core::http::transport_error(&url, e))
-            })?;
-            let status = response.status().as_u16();
-            let retry_after = response
-                .headers()
-                .get(reqwest::header::RETRY_AFTER)
-                .and_then(|v| v.to_str().ok())
-                .and_then(|v| v.parse::<u64>().ok());
-            let bytes = response.bytes().await.unwrap_or_default();
-            match status {
-                401 if !refreshed => {
-                    token = tokens.on_unauthorized(&token).await?;
-                    refreshed = true;
-                }
-                429 | 500..=599 if attempt < 4 => {
-                    let wait = retry_after
-                        .map_or(Duration::from_millis(250 << attempt), Duration::from_secs);
-                    tokio::time::sleep(wait.min(Duration::from_secs(10))).await;
-                }
-                200..=299 => return Ok((status, bytes)),
-                _ => {
-                    let message = serde_json::from_slice::<J>(&bytes)
-                        .ok()
-                        .and_then(|v| v.get("message").and_then(J::as_str).map(str::to_owned))
-                        .unwrap_or_else(|| {
-                            String::from_utf8_lossy(&bytes).chars().take(300).collect()
-                        });
-                    return Err(Error::Api {
-                        procedure,
-                        status,
-                        message,
-                    });
-                }
-            }
+    ) -> Result<bytes::Bytes, CoreError> {
+        let mut segments = vec!["cms", "v3", "hubdb"];
+        segments.extend_from_slice(path);
+        let mut call = Call::new(method, segments, procedure);
+        for (k, v) in query {
+            call = call.param(k, *v);
         }
+        call = match body {
+            Body::None => call,
+            Body::Json(v) => call.json(v),
+            Body::Multipart { boundary, bytes } => {
+                call.bytes(format!("multipart/form-data; boundary={boundary}"), bytes)
+            }
+        };
+        Ok(self.client().await?.send(&call).await?)
     }
 
     async fn json(
         &self,
         procedure: &'static str,
-        method: reqwest::Method,
-        path: &str,
+        method: Method,
+        path: &[&str],
         body: Body,
-    ) -> Result<J, Error> {
-        let (_, bytes) = self.call(procedure, method, path, body).await?;
+    ) -> Result<J, CoreError> {
+        let bytes = self.call(procedure, method, path, &[], body).await?;
         Ok(serde_json::from_slice(&bytes).unwrap_or(J::Null))
     }
 
-    async fn run_inner(&self, name: &'static str, args: Args) -> Result<ProcedureOutput, Error> {
-        let table = args
-            .text("TableName")
-            .map(|t| encode(&t))
-            .unwrap_or_default();
-        let post = reqwest::Method::POST;
+    async fn run_inner(
+        &self,
+        name: &'static str,
+        args: Args,
+    ) -> Result<ProcedureOutput, CoreError> {
+        let table = args.text("TableName").unwrap_or_default();
+        let table = table.as_str();
+        let post = Method::POST;
         match name {
             "PublishTable" => {
                 let v = self
                     .json(
                         name,
                         post,
-                        &format!("tables/{table}/draft/publish"),
+                        &["tables", table, "draft", "publish"],
                         Body::None,
                     )
                     .await?;
@@ -168,18 +118,13 @@ impl TableProcedures {
             }
             "UnpublishTable" => {
                 let v = self
-                    .json(name, post, &format!("tables/{table}/unpublish"), Body::None)
+                    .json(name, post, &["tables", table, "unpublish"], Body::None)
                     .await?;
                 Ok(table_row(&v))
             }
             "ResetDraft" => {
                 let v = self
-                    .json(
-                        name,
-                        post,
-                        &format!("tables/{table}/draft/reset"),
-                        Body::None,
-                    )
+                    .json(name, post, &["tables", table, "draft", "reset"], Body::None)
                     .await?;
                 Ok(table_row(&v))
             }
@@ -195,20 +140,15 @@ impl TableProcedures {
                     .json(
                         name,
                         post,
-                        &format!("tables/{table}/draft/clone"),
+                        &["tables", table, "draft", "clone"],
                         Body::Json(body),
                     )
                     .await?;
                 Ok(table_row(&v))
             }
             "DeleteTable" => {
-                self.call(
-                    name,
-                    reqwest::Method::DELETE,
-                    &format!("tables/{table}"),
-                    Body::None,
-                )
-                .await?;
+                self.call(name, Method::DELETE, &["tables", table], &[], Body::None)
+                    .await?;
                 Ok(ProcedureOutput::row(vec![("Success", Some("true".into()))]))
             }
             "CreateTable" => {
@@ -220,14 +160,14 @@ impl TableProcedures {
                     "columns": columns,
                 });
                 let mut v = self
-                    .json(name, post.clone(), "tables", Body::Json(body))
+                    .json(name, post.clone(), &["tables"], Body::Json(body))
                     .await?;
                 if args.flag("Publish").unwrap_or(false) {
                     v = self
                         .json(
                             name,
                             post,
-                            &format!("tables/{}/draft/publish", encode(&table_name)),
+                            &["tables", &table_name, "draft", "publish"],
                             Body::None,
                         )
                         .await?;
@@ -236,14 +176,12 @@ impl TableProcedures {
             }
             "ImportCSV" => {
                 let content = match (args.text("File"), args.text("Content")) {
-                    (Some(path), _) => std::fs::read(&path).map_err(|e| Error::File {
-                        procedure: name,
-                        path,
-                        message: e.to_string(),
-                    })?,
+                    (Some(path), _) => {
+                        std::fs::read(&path).map_err(|e| file_error(name, &path, e))?
+                    }
                     (None, Some(text)) => text.into_bytes(),
                     (None, None) => {
-                        return Err(Error::MissingInput {
+                        return Err(CoreError::MissingInput {
                             procedure: name,
                             input: "File",
                             description: "a CSV file path (or inline CSV in Content)",
@@ -268,7 +206,7 @@ impl TableProcedures {
                 }
                 if let Some(mappings) = args.text("ColumnMappings") {
                     config["columnMappings"] =
-                        serde_json::from_str(&mappings).map_err(|e| Error::InvalidInput {
+                        serde_json::from_str(&mappings).map_err(|e| CoreError::InvalidInput {
                             procedure: name,
                             input: "ColumnMappings",
                             value: format!("not JSON: {e}"),
@@ -281,7 +219,7 @@ impl TableProcedures {
                     .json(
                         name,
                         post,
-                        &format!("tables/{table}/draft/import"),
+                        &["tables", table, "draft", "import"],
                         Body::Multipart { boundary, bytes },
                     )
                     .await?;
@@ -296,20 +234,16 @@ impl TableProcedures {
             }
             "ExportCSV" => {
                 let draft = args.flag("Draft").unwrap_or(false);
-                let path = if draft {
-                    format!("tables/{table}/draft/export?format=CSV")
+                let path: &[&str] = if draft {
+                    &["tables", table, "draft", "export"]
                 } else {
-                    format!("tables/{table}/export?format=CSV")
+                    &["tables", table, "export"]
                 };
-                let (_, bytes) = self
-                    .call(name, reqwest::Method::GET, &path, Body::None)
+                let bytes = self
+                    .call(name, Method::GET, path, &[("format", "CSV")], Body::None)
                     .await?;
                 let file = args.text("File").unwrap_or_default();
-                std::fs::write(&file, &bytes).map_err(|e| Error::File {
-                    procedure: name,
-                    path: file.clone(),
-                    message: e.to_string(),
-                })?;
+                std::fs::write(&file, &bytes).map_err(|e| file_error(name, &file, e))?;
                 let rows = bytes
                     .iter()
                     .filter(|b| **b == b'\n')
@@ -321,7 +255,7 @@ impl TableProcedures {
                     ("Rows", Some(rows.to_string())),
                 ]))
             }
-            _ => Err(Error::UnknownProcedure {
+            _ => Err(CoreError::UnknownProcedure {
                 name: name.to_owned(),
                 suggestion: None,
                 available: String::new(),
@@ -330,17 +264,9 @@ impl TableProcedures {
     }
 }
 
-enum Body {
-    None,
-    Json(J),
-    Multipart { boundary: String, bytes: Vec<u8> },
-}
-
-/// Percent-encodes a table name or id for a path segment.
-fn encode(segment: &str) -> String {
-    url::form_urlencoded::byte_serialize(segment.as_bytes())
-        .collect::<String>()
-        .replace('+', "%20")
+/// A local file the procedure could not read or write.
+fn file_error(procedure: &str, path: &str, e: std::io::Error) -> CoreError {
+    CoreError::with_kind(ErrorKind::Unavailable, format!("{procedure}: {path}: {e}"))
 }
 
 fn table_row(v: &J) -> ProcedureOutput {
@@ -358,9 +284,9 @@ fn table_row(v: &J) -> ProcedureOutput {
 }
 
 /// `name:TYPE, ...` or a JSON array into HubDB column objects.
-fn parse_columns(text: &str) -> Result<J, Error> {
+fn parse_columns(text: &str) -> Result<J, CoreError> {
     let invalid = |value: &str| {
-        Error::InvalidInput {
+        CoreError::InvalidInput {
         procedure: "CreateTable",
         input: "Columns",
         value: value.to_owned(),
@@ -562,7 +488,7 @@ impl ProcedureSet for TableProcedures {
         &'a self,
         name: &'static str,
         args: Args,
-    ) -> BoxFuture<'a, Result<ProcedureOutput, Error>> {
+    ) -> BoxFuture<'a, Result<ProcedureOutput, CoreError>> {
         Box::pin(self.run_inner(name, args))
     }
 }
