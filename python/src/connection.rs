@@ -5,7 +5,6 @@ use std::sync::{Arc, Mutex, MutexGuard, TryLockError};
 
 use arrow_array::RecordBatch;
 use arrow_schema::SchemaRef;
-use connstr::{ConnectionString, Source};
 use futures::StreamExt;
 use pyo3::prelude::*;
 use pyo3::types::{PyList, PyTuple};
@@ -107,8 +106,7 @@ fn add_note(py: Python<'_>, err: &PyErr, note: String) {
 /// One open connection: the connection string, the procedures, and the data session once a
 /// statement needed it.
 struct Inner {
-    source: Source,
-    cs: ConnectionString,
+    connection: source_plugin::Connection,
     procedures: sql::Session,
     data: tokio::sync::OnceCell<sql::Session>,
 }
@@ -135,7 +133,7 @@ impl Inner {
         }
         let session = self
             .data
-            .get_or_try_init(|| open::data_session(self.source, &self.cs))
+            .get_or_try_init(|| open::data_session(&self.connection))
             .await?;
         Ok(session.execute(&statement, &params).await?)
     }
@@ -145,38 +143,25 @@ fn closed_connection() -> PyErr {
     DbError::new(Class::Interface, "the connection is closed").into()
 }
 
-/// A connection to Act-On or HubDB (PEP 249). Writes apply at once: `commit()` and
+/// A connection to a registered source (PEP 249). Writes apply at once: `commit()` and
 /// `rollback()` do nothing. Used as a context manager, it closes on exit.
 #[pyclass(module = "connector", name = "Connection", frozen)]
 pub(crate) struct Connection {
-    source: Source,
+    source: &'static str,
     inner: Mutex<Option<Arc<Inner>>>,
 }
 
 impl Connection {
     /// Parses and validates the connection string and prepares the procedures; no network.
     pub(crate) fn open(source: &str, connection_string: &str) -> PyResult<Self> {
-        let source = match source.to_ascii_lowercase().as_str() {
-            "acton" => Source::ActOn,
-            "hubdb" => Source::HubDb,
-            other => {
-                return Err(DbError::new(
-                    Class::Interface,
-                    format!("unknown source {other:?}: use acton or hubdb"),
-                )
-                .into());
-            }
-        };
-        let cs = ConnectionString::parse(connection_string).map_err(DbError::from)?;
         // Token providers may start timers: build them inside the runtime.
         let _enter = runtime::runtime()?.enter();
-        let registry = open::registry(source, &cs)?;
-        let procedures = open::procedure_session(source, registry);
+        let connection = open::configure(source, connection_string)?;
+        let procedures = open::procedure_session(&connection)?;
         Ok(Self {
-            source,
+            source: connection.info().name,
             inner: Mutex::new(Some(Arc::new(Inner {
-                source,
-                cs,
+                connection,
                 procedures,
                 data: tokio::sync::OnceCell::new(),
             }))),
@@ -246,10 +231,10 @@ impl Connection {
             .is_none()
     }
 
-    /// `acton` or `hubdb`.
+    /// The source's name (`acton`, `hubdb`, …).
     #[getter]
     fn source(&self) -> &'static str {
-        self.source.cli_name()
+        self.source
     }
 
     fn __enter__(slf: Bound<'_, Self>) -> PyResult<Bound<'_, Self>> {
@@ -266,7 +251,7 @@ impl Connection {
     fn __repr__(&self) -> String {
         format!(
             "<connector.{} Connection ({})>",
-            self.source.cli_name(),
+            self.source,
             if self.closed() { "closed" } else { "open" }
         )
     }

@@ -6,17 +6,22 @@
 //!
 //! | Rust error | Python class |
 //! |---|---|
-//! | `connstr::SyntaxError`, `connstr::validate::ValidationError`, `Config` errors of the sources and procedures, `auth_core::Error::InvalidConfiguration` | `ConnectionStringError` (an `InterfaceError`) |
-//! | closed connection or cursor, a cursor used by two threads at once | `InterfaceError` |
-//! | `auth_core` errors (refused or revoked tokens, re-authorization, denied consent, verifier mismatch, token endpoint errors), missing scopes, HTTP 401/403 | `AuthenticationError` (an `OperationalError`) |
-//! | `auth_core::Error::RateLimited`, the sources' `RateLimited`, HTTP 429 | `RateLimitError` (an `OperationalError`) |
-//! | network failures, timeouts, HTTP 5xx, unreadable responses, token store failures | `OperationalError` |
-//! | SQL syntax, unknown table, column, procedure or input, missing input, wrong `?` count, bad parameter types, writes to read-only tables, Act-On views missing a required filter, HTTP 404, planning errors | `ProgrammingError` |
-//! | values a column or the service refuses (`InvalidValue`, HTTP 400/422, Arrow cast errors) | `DataError` |
-//! | `sql::Error::PartialWrite` (some rows refused; the others were applied), HTTP 409 | `IntegrityError` |
-//! | statements or features the engine does not run (`Unsupported`, `NotImplemented`) | `NotSupportedError` |
-//! | bugs (an escaped panic, internal DataFusion errors) | `InternalError` |
-//! | anything else from the service | `DatabaseError` |
+//! Source errors are classified by their [`source_core::ErrorKind`], never by the source's own
+//! error type, so a new source needs no change here.
+//!
+//! | error | Python class |
+//! |---|---|
+//! | `connstr::SyntaxError`, `connstr::ValidationError`, kind `Config` | `ConnectionStringError` (an `InterfaceError`) |
+//! | closed connection or cursor, a cursor used by two threads at once, an unknown source | `InterfaceError` |
+//! | kind `Auth` (refused or revoked tokens, re-authorization, denied consent, verifier mismatch, missing scopes, HTTP 401/403) | `AuthenticationError` (an `OperationalError`) |
+//! | kind `RateLimited` (HTTP 429 after retries, grant limits) | `RateLimitError` (an `OperationalError`) |
+//! | kind `Unavailable` (network failures, timeouts, HTTP 5xx, unreadable responses, token store and file failures) | `OperationalError` |
+//! | SQL syntax, wrong `?` count, writes to read-only tables, planning errors, kinds `NotFound` and `InvalidQuery` (unknown table, column, procedure or input, missing input, a view missing a required filter, HTTP 404) | `ProgrammingError` |
+//! | kind `BadInput` (values a column or the service refuses, HTTP 400/422, Arrow cast errors) | `DataError` |
+//! | `sql::Error::PartialWrite` (some rows refused; the others were applied), kind `Conflict` (HTTP 409) | `IntegrityError` |
+//! | kind `Unsupported`, statements the engine does not run (`NotImplemented`) | `NotSupportedError` |
+//! | kind `Internal`, bugs (an escaped panic, internal DataFusion errors) | `InternalError` |
+//! | anything else | `DatabaseError` |
 
 use std::error::Error as StdError;
 
@@ -108,33 +113,16 @@ impl From<connstr::validate::ValidationError> for DbError {
     }
 }
 
-impl From<procedures::Error> for DbError {
-    fn from(e: procedures::Error) -> Self {
-        DbError::new(procedures_class(&e), e.to_string())
-    }
-}
-
 impl From<source_core::Error> for DbError {
     fn from(e: source_core::Error) -> Self {
         DbError::new(source_class(&e), e.to_string())
     }
 }
 
-impl From<auth_core::Error> for DbError {
-    fn from(e: auth_core::Error) -> Self {
-        DbError::new(auth_class(&e), e.to_string())
-    }
-}
-
-impl From<source_hubdb::Error> for DbError {
-    fn from(e: source_hubdb::Error) -> Self {
-        DbError::new(hubdb_class(&e), e.to_string())
-    }
-}
-
-impl From<source_acton::Error> for DbError {
-    fn from(e: source_acton::Error) -> Self {
-        DbError::new(acton_class(&e), e.to_string())
+impl DbError {
+    /// `connect()` named no registered source.
+    pub(crate) fn unknown_source(e: source_plugin::UnknownSource) -> Self {
+        DbError::new(Class::Interface, e.to_string())
     }
 }
 
@@ -158,15 +146,19 @@ fn sql_class(e: &sql::Error) -> Class {
     }
 }
 
+/// The class of a source error, from its kind: no source's own error type is inspected.
 fn source_class(e: &source_core::Error) -> Class {
-    use source_core::Error as E;
-    match e {
-        E::UnknownTable { .. } | E::UnknownColumn { .. } | E::ReadOnly { .. } => Class::Programming,
-        E::Unsupported { .. } => Class::NotSupported,
-        E::UnsupportedFilter { .. } => Class::Internal,
-        E::InvalidValue { .. } | E::Arrow(_) => Class::Data,
-        E::Timeout { .. } | E::Io(_) => Class::Operational,
-        E::Source(inner) => dyn_class(inner.as_ref()),
+    use source_core::ErrorKind as K;
+    match e.kind() {
+        K::Config => Class::ConnectionString,
+        K::Auth => Class::Authentication,
+        K::RateLimited => Class::RateLimit,
+        K::NotFound | K::InvalidQuery => Class::Programming,
+        K::BadInput => Class::Data,
+        K::Conflict => Class::Integrity,
+        K::Unsupported => Class::NotSupported,
+        K::Unavailable => Class::Operational,
+        K::Internal => Class::Internal,
         _ => Class::Database,
     }
 }
@@ -186,98 +178,15 @@ fn engine_class(e: &DataFusionError) -> Class {
     }
 }
 
-/// A boxed error of one of our crates, found by type.
+/// A boxed error inside DataFusion: ours are [`sql::Error`]s or [`source_core::Error`]s.
 fn dyn_class(e: &(dyn StdError + Send + Sync + 'static)) -> Class {
-    if let Some(h) = e.downcast_ref::<source_hubdb::Error>() {
-        hubdb_class(h)
-    } else if let Some(a) = e.downcast_ref::<source_acton::Error>() {
-        acton_class(a)
-    } else if let Some(p) = e.downcast_ref::<procedures::Error>() {
-        procedures_class(p)
-    } else if let Some(a) = e.downcast_ref::<auth_core::Error>() {
-        auth_class(a)
-    } else if e
-        .downcast_ref::<connstr::validate::ValidationError>()
-        .is_some()
-        || e.downcast_ref::<connstr::SyntaxError>().is_some()
-    {
-        Class::ConnectionString
+    if let Some(s) = e.downcast_ref::<source_core::Error>() {
+        source_class(s)
     } else if let Some(s) = e.downcast_ref::<sql::Error>() {
         sql_class(s)
-    } else if let Some(s) = e.downcast_ref::<source_core::Error>() {
-        source_class(s)
     } else if let Some(df) = e.downcast_ref::<DataFusionError>() {
         engine_class(df)
     } else {
         Class::Database
-    }
-}
-
-/// The class of an HTTP error status from a service.
-fn status_class(status: u16) -> Class {
-    match status {
-        401 | 403 => Class::Authentication,
-        429 => Class::RateLimit,
-        404 => Class::Programming,
-        409 => Class::Integrity,
-        400 | 422 => Class::Data,
-        500.. => Class::Operational,
-        _ => Class::Database,
-    }
-}
-
-fn auth_class(e: &auth_core::Error) -> Class {
-    use auth_core::Error as E;
-    match e {
-        E::InvalidConfiguration { .. } => Class::ConnectionString,
-        E::RateLimited { .. } => Class::RateLimit,
-        E::TokenEndpoint { status: 429, .. } => Class::RateLimit,
-        E::Transport { .. } | E::Store(_) | E::HttpSetup(_) => Class::Operational,
-        E::TokenEndpoint { status, .. } if *status >= 500 => Class::Operational,
-        _ => Class::Authentication,
-    }
-}
-
-fn hubdb_class(e: &source_hubdb::Error) -> Class {
-    use source_hubdb::Error as E;
-    match e {
-        E::Api { status, .. } => status_class(*status),
-        E::MissingScopes { .. } => Class::Authentication,
-        E::Auth { source, .. } => auth_class(source),
-        E::RateLimited { .. } => Class::RateLimit,
-        E::Transport { .. } | E::Timeout { .. } | E::Decode { .. } => Class::Operational,
-        E::Config { .. } => Class::ConnectionString,
-        _ => Class::Database,
-    }
-}
-
-fn acton_class(e: &source_acton::Error) -> Class {
-    use source_acton::Error as E;
-    match e {
-        E::Api { status, .. } => status_class(*status),
-        E::Auth { source, .. } => auth_class(source),
-        E::RateLimited { .. } => Class::RateLimit,
-        E::Transport { .. } | E::Timeout { .. } | E::Decode { .. } => Class::Operational,
-        E::Config { .. } => Class::ConnectionString,
-        E::MissingFilter { .. } => Class::Programming,
-        E::InvalidFilterValue { .. } => Class::Data,
-        _ => Class::Database,
-    }
-}
-
-fn procedures_class(e: &procedures::Error) -> Class {
-    use procedures::Error as E;
-    match e {
-        E::ExecSyntax { .. }
-        | E::UnknownProcedure { .. }
-        | E::UnknownInput { .. }
-        | E::MissingInput { .. }
-        | E::MissingParameter { .. } => Class::Programming,
-        E::InvalidInput { .. } => Class::Data,
-        E::Config(_) | E::Syntax(_) => Class::ConnectionString,
-        E::Auth(a) => auth_class(a),
-        E::Api { status, .. } => status_class(*status),
-        E::File { .. } => Class::Operational,
-        _ => Class::Database,
     }
 }

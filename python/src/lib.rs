@@ -50,13 +50,26 @@ mod _native {
     #[pymodule_export]
     use crate::testing::Emulator;
 
-    /// `connect(source, connection_string)`: a Connection to `acton` or `hubdb`.
+    /// `connect(source, connection_string)`: a Connection to a registered source.
     ///
     /// Validates the connection string (raising ConnectionStringError with every problem) and
     /// prepares the procedures; the first statement that needs data authenticates.
     #[pyfunction]
     fn connect(source: &str, connection_string: &str) -> PyResult<super::connection::Connection> {
         super::connection::Connection::open(source, connection_string)
+    }
+
+    /// The registered sources: `(name, display name, description)`, in order. The package
+    /// makes a module `connector.<name>` of each.
+    #[pyfunction]
+    fn sources() -> Vec<(&'static str, &'static str, &'static str)> {
+        ::sources::ALL
+            .iter()
+            .map(|s| {
+                let info = s.info();
+                (info.name, info.display_name, info.description)
+            })
+            .collect()
     }
 
     /// The package version (the Cargo workspace version).

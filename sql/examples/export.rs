@@ -11,11 +11,10 @@
 //! `peak_rss_mb < 200`.
 
 use std::io::BufWriter;
-use std::sync::Arc;
 use std::time::Instant;
 
 use emulator::EmulatorBuilder;
-use sql::{QueryResult, Session, SessionOptions};
+use sql::{QueryResult, Session};
 
 fn arg(name: &str) -> Option<String> {
     let args: Vec<String> = std::env::args().collect();
@@ -55,17 +54,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         hs.base_url()
     )
     .parse()?;
-    let config = connstr::validate::hubdb(&cs)?;
-    let source =
-        source_hubdb::HubDbSource::connect(&config, source_hubdb::token_provider(&config)?)?;
+    let connection = sources::find("hubdb")?.configure(&cs)?;
     let mut session = Session::new();
-    session
-        .register_source(
-            "hubdb",
-            Arc::new(source),
-            SessionOptions::from_connection(connstr::Source::HubDb, &cs),
-        )
-        .await?;
+    session.add_connection(&connection).await?;
 
     let started = Instant::now();
     let QueryResult::Rows(stream) = session.execute("SELECT * FROM events", &[]).await? else {

@@ -2,14 +2,14 @@
 //! emulator's request log, loose filters, joins, DML on drafts and system tables.
 #![allow(clippy::unwrap_used)]
 
-use std::sync::Arc;
+
 
 use arrow_array::RecordBatch;
 use arrow_array::cast::AsArray;
 use arrow_array::types::Int64Type;
 use emulator::{Emulator, EmulatorBuilder, RequestRecord};
 use source_core::Value;
-use sql::{Session, SessionOptions};
+use sql::Session;
 
 async fn setup(rows: u64) -> (Emulator, Session) {
     let emu = EmulatorBuilder::new()
@@ -26,19 +26,9 @@ async fn setup(rows: u64) -> (Emulator, Session) {
     )
     .parse()
     .unwrap();
-    let config = connstr::validate::hubdb(&cs).unwrap();
-    let source =
-        source_hubdb::HubDbSource::connect(&config, source_hubdb::token_provider(&config).unwrap())
-            .unwrap();
+    let connection = sources::find("hubdb").unwrap().configure(&cs).unwrap();
     let mut session = Session::new();
-    session
-        .register_source(
-            "hubdb",
-            Arc::new(source),
-            SessionOptions::from_connection(connstr::Source::HubDb, &cs),
-        )
-        .await
-        .unwrap();
+    session.add_connection(&connection).await.unwrap();
     hs.clear_requests();
     (emu, session)
 }

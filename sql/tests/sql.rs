@@ -27,6 +27,12 @@ async fn session_with(max_rows: Option<u64>) -> (Session, TestSource) {
         )
         .await
         .unwrap();
+    session.register_procedures(
+        "crm",
+        Arc::new(source_core::procedure::Procedures::new(vec![Arc::new(
+            common::Greeter,
+        )])),
+    );
     session
         .register_source(
             "mem",
@@ -425,11 +431,12 @@ async fn connection_props_mask_secrets() {
         "AuthScheme=PrivateApp;PrivateAppToken=pat-na1-very-secret;MaxRows=7"
             .parse()
             .unwrap();
+    let connection = sources::find("hubdb").unwrap().configure(&cs).unwrap();
     let mut s = Session::new();
     s.register_source(
         "hubdb",
         Arc::new(MemorySource::example()),
-        SessionOptions::from_connection(connstr::Source::HubDb, &cs),
+        SessionOptions::from_connection(&connection),
     )
     .await
     .unwrap();
@@ -604,11 +611,11 @@ async fn exec_runs_procedures_with_named_inputs() {
     );
     assert_eq!(
         error(&s, "EXEC Greet Nme = 'x'", &[]).await,
-        "procedure Greet has no input Nme; did you mean Name?"
+        "Greet has no input Nme (did you mean Name?); inputs: Name, Times"
     );
     assert_eq!(
         error(&s, "EXEC Greet Times = 3", &[]).await,
-        "procedure Greet needs input Name"
+        "Greet needs input Name: Who"
     );
 }
 

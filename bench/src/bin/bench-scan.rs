@@ -1,16 +1,16 @@
 //! Our Rust API in a process of its own, so that the orchestrator measures it exactly like the
 //! SDKs (wall time, CPU seconds, peak RSS of the process).
 //!
-//! `bench-scan hubdb|acton CONNECTION TABLE [COLUMN>=NUMBER]`
+//! `bench-scan SOURCE CONNECTION TABLE [COLUMN>=NUMBER]`
 //!
-//! Connects with the source crate's defaults (`HubDbSource::connect`, `ActOnSource::connect`),
+//! Connects through the registered source's defaults (`sources::find`, `configure`, `open`),
 //! scans the table (with the filter pushed down when given), counts the rows of every batch
 //! and prints one JSON line: `rows`, `batches`, `seconds` (connect to last batch).
 
 use std::time::Instant;
 
 use futures::StreamExt;
-use source_core::{DataSource, Filter, Op, ScanRequest};
+use source_core::{Filter, Op, ScanRequest};
 
 /// `column>=number` → a `Ge` filter.
 fn parse_filter(text: &str) -> Result<Filter, String> {
@@ -28,7 +28,7 @@ fn parse_filter(text: &str) -> Result<Filter, String> {
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let [source, connection, table, rest @ ..] = args.as_slice() else {
-        return Err("usage: bench-scan hubdb|acton CONNECTION TABLE [COLUMN>=NUMBER]".into());
+        return Err("usage: bench-scan SOURCE CONNECTION TABLE [COLUMN>=NUMBER]".into());
     };
     let mut request = ScanRequest::all();
     if let Some(filter) = rest.first() {
@@ -36,23 +36,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     let started = Instant::now();
     let cs: connstr::ConnectionString = connection.parse()?;
-    let source: Box<dyn DataSource> = match source.as_str() {
-        "hubdb" => {
-            let config = connstr::validate::hubdb(&cs)?;
-            Box::new(source_hubdb::HubDbSource::connect(
-                &config,
-                source_hubdb::token_provider(&config)?,
-            )?)
-        }
-        "acton" => {
-            let config = connstr::validate::acton(&cs)?;
-            Box::new(source_acton::ActOnSource::connect(
-                &config,
-                source_acton::token_provider(&config)?,
-            )?)
-        }
-        other => return Err(format!("unknown source {other:?}: hubdb or acton").into()),
-    };
+    let source = sources::find(source)?.configure(&cs)?.open()?;
     let mut stream = source.scan(table, request).await?;
     let (mut rows, mut batches) = (0usize, 0usize);
     while let Some(batch) = stream.next().await {

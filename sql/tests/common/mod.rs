@@ -10,9 +10,10 @@ use arrow_array::{
     Array, ArrayRef, BooleanArray, Float64Array, Int64Array, RecordBatch, StringArray,
 };
 use arrow_schema::DataType;
+use source_core::procedure::{Args, InputDef, ParamType, ProcedureDef, ProcedureOutput, ProcedureSet};
 use source_core::{
-    BoxFuture, ColumnInfo, DataSource, Error, Filter, FilterSupport, Op, ParameterInfo,
-    ProcedureInfo, RecordBatchStream, Result, RowError, ScanRequest, TableInfo, TableKind, Value,
+    BoxFuture, ColumnInfo, DataSource, Filter, FilterSupport, Op,
+    RecordBatchStream, Result, RowError, ScanRequest, TableInfo, TableKind, Value,
     Writable, WriteOutcome,
 };
 
@@ -396,67 +397,33 @@ impl DataSource for TestSource {
             Ok(out)
         })
     }
+}
 
-    fn procedures(&self) -> Vec<ProcedureInfo> {
-        vec![ProcedureInfo {
-            name: "Greet".into(),
-            description: "Says hello".into(),
-            parameters: vec![
-                ParameterInfo {
-                    name: "Name".into(),
-                    data_type: DataType::Utf8,
-                    required: true,
-                    description: "Who".into(),
-                },
-                ParameterInfo {
-                    name: "Times".into(),
-                    data_type: DataType::Int64,
-                    required: false,
-                    description: "How often".into(),
-                },
-            ],
-        }]
+/// The test's procedures: `Greet(Name required, Times)`.
+#[derive(Debug)]
+pub(crate) struct Greeter;
+
+impl ProcedureSet for Greeter {
+    fn definitions(&self) -> Vec<ProcedureDef> {
+        vec![
+            ProcedureDef::new("Greet", "Says hello")
+                .input(InputDef::text("Name", "Who").required())
+                .input(InputDef::new("Times", ParamType::Int, "How often"))
+                .result("Greeting", ParamType::String, "The greeting"),
+        ]
     }
 
-    fn execute_procedure<'a>(
-        &'a self,
-        name: &'a str,
-        args: Vec<(String, Value)>,
-    ) -> BoxFuture<'a, Result<RecordBatchStream>> {
+    fn run<'a>(&'a self, _name: &'static str, args: Args) -> BoxFuture<'a, Result<ProcedureOutput>> {
         Box::pin(async move {
-            if name != "Greet" {
-                return Err(Error::unsupported(format!("procedure {name}"), None));
-            }
-            let who = args
-                .iter()
-                .find(|(n, _)| n == "Name")
-                .map(|(_, v)| match v {
-                    Value::Str(s) => s.clone(),
-                    other => other.to_string(),
-                })
-                .unwrap_or_default();
+            let who = args.text("Name").unwrap_or_default();
             let times = args
-                .iter()
-                .find(|(n, _)| n == "Times")
-                .and_then(|(_, v)| match v {
-                    Value::Int(i) => Some(*i),
-                    _ => None,
-                })
+                .text("Times")
+                .and_then(|t| t.parse::<usize>().ok())
                 .unwrap_or(1);
-            let schema = Arc::new(arrow_schema::Schema::new(vec![arrow_schema::Field::new(
-                "Greeting",
-                DataType::Utf8,
-                false,
-            )]));
-            let texts: Vec<String> = (0..times).map(|_| format!("Hello, {who}!")).collect();
-            let batch = RecordBatch::try_new(
-                schema.clone(),
-                vec![Arc::new(StringArray::from(texts)) as ArrayRef],
-            )?;
-            Ok(RecordBatchStream::new(
-                schema,
-                futures::stream::iter(vec![Ok(batch)]),
-            ))
+            Ok(ProcedureOutput {
+                columns: vec!["Greeting".into()],
+                rows: (0..times).map(|_| vec![Some(format!("Hello, {who}!"))]).collect(),
+            })
         })
     }
 }
