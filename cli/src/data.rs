@@ -42,7 +42,11 @@ fn procedures(connection: &Connection) -> Result<source_core::procedure::Procedu
         .map_err(|e| Failure::new(2, e.to_string()))
 }
 
-fn write_output(output: &ProcedureOutput, format: Format, out: &mut impl Write) -> Result<(), Failure> {
+fn write_output(
+    output: &ProcedureOutput,
+    format: Format,
+    out: &mut impl Write,
+) -> Result<(), Failure> {
     let batch = output.to_record_batch();
     source_core::format::write_batches(format, &batch.schema(), &[batch], out)
         .map_err(|e| Failure::new(SOURCE_FAILED, e.to_string()))

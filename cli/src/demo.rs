@@ -76,7 +76,13 @@ async fn first_text(
     params: &[Value],
     column: &str,
 ) -> Result<String, Failure> {
-    let batches = session.execute(statement, params).await.map_err(fail)?.collect().await.map_err(fail)?;
+    let batches = session
+        .execute(statement, params)
+        .await
+        .map_err(fail)?
+        .collect()
+        .await
+        .map_err(fail)?;
     Ok(cell(&batches, column).unwrap_or_default())
 }
 
@@ -106,10 +112,13 @@ pub(crate) async fn run() -> Result<(), Failure> {
         2,
         "Act-On: password grant (AuthScheme=OAuthPassword), tokens in memory://demo",
     );
-    let acton = connect("acton", &format!(
-        "AuthScheme=OAuthPassword;InitiateOAuth=GETANDREFRESH;User={};Password='{}';OAuthClientId={};OAuthClientSecret='{}';APIBaseURL={};OAuthSettingsLocation=memory://demo-acton",
-        ao.user, ao.password, ao.client_id, ao.client_secret, ao.base_url
-    ))?;
+    let acton = connect(
+        "acton",
+        &format!(
+            "AuthScheme=OAuthPassword;InitiateOAuth=GETANDREFRESH;User={};Password='{}';OAuthClientId={};OAuthClientSecret='{}';APIBaseURL={};OAuthSettingsLocation=memory://demo-acton",
+            ao.user, ao.password, ao.client_id, ao.client_secret, ao.base_url
+        ),
+    )?;
     let tokens = acton.auth().map_err(fail)?.token_provider().map_err(fail)?;
     if let Some(tokens) = tokens {
         tokens.access_token().await.map_err(fail)?;
@@ -120,19 +129,25 @@ pub(crate) async fn run() -> Result<(), Failure> {
     );
 
     step(3, "HubDB: a private app token (AuthScheme=PrivateApp)");
-    let private_app = connect("hubdb", &format!(
-        "AuthScheme=PrivateApp;PrivateAppToken={};APIBaseURL={}",
-        hs.private_app_token, hs.base_url
-    ))?;
+    let private_app = connect(
+        "hubdb",
+        &format!(
+            "AuthScheme=PrivateApp;PrivateAppToken={};APIBaseURL={}",
+            hs.private_app_token, hs.base_url
+        ),
+    )?;
 
     step(
         4,
         "HubDB: the OAuth web flow without a browser (EXEC GetOAuthAuthorizationURL / GetOAuthAccessToken)",
     );
-    let app = connect("hubdb", &format!(
-        "OAuthClientId={};OAuthClientSecret='{}';APIBaseURL={};OAuthAuthorizationURL={};CallbackURL={}",
-        hs.client_id, hs.client_secret, hs.base_url, hs.authorize_url, hs.redirect_uri
-    ))?;
+    let app = connect(
+        "hubdb",
+        &format!(
+            "OAuthClientId={};OAuthClientSecret='{}';APIBaseURL={};OAuthAuthorizationURL={};CallbackURL={}",
+            hs.client_id, hs.client_secret, hs.base_url, hs.authorize_url, hs.redirect_uri
+        ),
+    )?;
     let mut web_flow = sql::Session::new();
     web_flow.add_procedures(&app).map_err(fail)?;
     let url = first_text(&web_flow, "EXEC GetOAuthAuthorizationURL", &[], "URL").await?;
@@ -154,16 +169,25 @@ pub(crate) async fn run() -> Result<(), Failure> {
         .to_owned();
     let token_statement = "EXEC GetOAuthAccessToken AuthMode='WEB', Verifier=?";
     let callback = [Value::Str(callback)];
-    let batches = web_flow.execute(token_statement, &callback).await.map_err(fail)?.collect().await.map_err(fail)?;
+    let batches = web_flow
+        .execute(token_statement, &callback)
+        .await
+        .map_err(fail)?
+        .collect()
+        .await
+        .map_err(fail)?;
     let expires_in = cell(&batches, "ExpiresIn").unwrap_or_else(|| "?".to_owned());
     println!("access token obtained (ExpiresIn={expires_in} s); it is shown here only as ********");
     let access_token = cell(&batches, "OAuthAccessToken").unwrap_or_default();
     let oauth = sources::find("hubdb")
         .map_err(fail)?
         .configure(
-            &format!("InitiateOAuth=OFF;OAuthAccessToken='{access_token}';APIBaseURL={}", hs.base_url)
-                .parse()
-                .map_err(fail)?,
+            &format!(
+                "InitiateOAuth=OFF;OAuthAccessToken='{access_token}';APIBaseURL={}",
+                hs.base_url
+            )
+            .parse()
+            .map_err(fail)?,
         )
         .map_err(fail)?;
 

@@ -10,7 +10,6 @@ use std::sync::Mutex;
 
 use tracing_subscriber::EnvFilter;
 
-
 /// Starts writing the process's log to `logfile` at CData's `Verbosity` (1 errors, warnings and
 /// a line per request; 2 adds request details; 3 and above everything). Returns `false` when a
 /// log is already set up for this process (the first connection's settings win).
@@ -21,7 +20,12 @@ pub(crate) fn init(logfile: &Path, verbosity: u8) -> Result<bool, String> {
         .create(true)
         .append(true)
         .open(logfile)
-        .map_err(|e| format!("Logfile: cannot open {} for writing: {e}", logfile.display()))?;
+        .map_err(|e| {
+            format!(
+                "Logfile: cannot open {} for writing: {e}",
+                logfile.display()
+            )
+        })?;
     let level = match verbosity {
         0 | 1 => "info",
         2 => "debug",

@@ -333,7 +333,11 @@ fn run_source(source: &'static dyn AnySource, args: SourceArgs) -> Result<(), Fa
 /// `connector <source> check`: every property resolved (secrets masked), then the problems.
 fn check(source: &'static dyn AnySource, args: &ConnectionArgs, json: bool) -> Result<(), Failure> {
     let cs = connection_string(source, args)?;
-    let problems = source.configure(&cs).err().map(|e| e.problems).unwrap_or_default();
+    let problems = source
+        .configure(&cs)
+        .err()
+        .map(|e| e.problems)
+        .unwrap_or_default();
     let resolved = validate::resolve(source.properties(), &cs);
     let name = source.info().display_name;
     if json {

@@ -37,8 +37,8 @@
 //! `docs/adding-a-source.md`. In short: a crate `source-<name>` with
 //! `default = ["data"]`, whose non-`data` part (properties, typed configuration, auth
 //! provider) is usable without Arrow, and whose `data` part implements
-//! [`source_core::DataSource`] and [`Source`]; then one line in `sources/src/lib.rs` and the
-//! workspace member. Nothing else is edited: the CLI, Python, SQL, `tidy` and the docs'
+//! [`source_core::DataSource`] and [`Source`]; then one line in `sources/Cargo.toml` (whose
+//! `build.rs` generates the list) and the workspace member. Nothing else is edited: the CLI, Python, SQL, `tidy` and the docs'
 //! property tables derive from the list.
 #![forbid(unsafe_code)]
 

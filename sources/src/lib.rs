@@ -8,7 +8,7 @@
 //!
 //! ```
 //! let names: Vec<&str> = sources::ALL.iter().map(|s| s.info().name).collect();
-//! assert_eq!(names, ["hubdb", "acton", "files"]);
+//! assert!(names.starts_with(&["hubdb", "acton"]));
 //! assert_eq!(sources::find("Act-On").unwrap().info().name, "acton");
 //! assert!(sources::find("hubspot-crm").is_err());
 //! ```

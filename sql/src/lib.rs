@@ -303,7 +303,8 @@ impl Session {
     /// (reading the table list: this authenticates), its procedures, its `MaxRows` and its
     /// properties for `sys_connection_props`. What the CLI, Python and the benchmarks share.
     pub async fn add_connection(&mut self, connection: &Connection) -> Result<()> {
-        self.add_connection_as(connection.info().name, connection).await
+        self.add_connection_as(connection.info().name, connection)
+            .await
     }
 
     /// [`Session::add_connection`] under another schema name (two connections of one source).
@@ -536,7 +537,6 @@ impl Session {
         })
     }
 }
-
 
 /// Whether a plan aggregates (MaxRows does not apply to such queries).
 fn aggregates(plan: &LogicalPlan) -> Result<bool> {

@@ -2,8 +2,6 @@
 //! emulator's request log, loose filters, joins, DML on drafts and system tables.
 #![allow(clippy::unwrap_used)]
 
-
-
 use arrow_array::RecordBatch;
 use arrow_array::cast::AsArray;
 use arrow_array::types::Int64Type;

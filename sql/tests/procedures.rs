@@ -39,7 +39,12 @@ impl Registry {
     async fn execute_sql(&self, statement: &str, params: &[Value]) -> Result<Output, sql::Error> {
         let batches = self.0.execute(statement, params).await?.collect().await?;
         let batch = &batches[0];
-        let columns = batch.schema().fields().iter().map(|f| f.name().clone()).collect();
+        let columns = batch
+            .schema()
+            .fields()
+            .iter()
+            .map(|f| f.name().clone())
+            .collect();
         let rows = (0..batch.num_rows())
             .map(|r| {
                 batch
@@ -77,8 +82,7 @@ fn acton_registry(emu: &Emulator) -> Registry {
     let cs = format!(
         "OAuthClientId={};OAuthClientSecret='{}';APIBaseURL={};CallbackURL={}",
         i.client_id, i.client_secret, i.base_url, i.redirect_uri
-    )
-    ;
+    );
     Registry::new("acton", &cs)
 }
 
@@ -87,8 +91,7 @@ fn hubdb_registry(emu: &Emulator, extra: &str) -> Registry {
     let cs = format!(
         "OAuthClientId={};OAuthClientSecret='{}';APIBaseURL={};OAuthAuthorizationURL={};{extra}",
         i.client_id, i.client_secret, i.base_url, i.authorize_url
-    )
-    ;
+    );
     Registry::new("hubdb", &cs)
 }
 
@@ -140,10 +143,7 @@ async fn web_flow_through_exec_for_both_sources() {
         let tokens = registry
             .execute_sql(
                 "EXECUTE GetOAuthAccessToken AuthMode='WEB', Verifier=?, State=?",
-                &[
-                    Value::Str(code),
-                    Value::Str(state),
-                ],
+                &[Value::Str(code), Value::Str(state)],
             )
             .await
             .unwrap();
@@ -212,8 +212,13 @@ async fn a_verifier_with_a_forged_state_is_rejected_before_any_token_request() {
     match &err {
         sql::Error::Source(e) => {
             assert_eq!(e.kind(), ErrorKind::Auth, "{err}");
-            let auth = e.source_error().and_then(|e| e.downcast_ref::<auth_core::Error>());
-            assert!(matches!(auth, Some(auth_core::Error::VerifierMismatch { .. })), "{err}");
+            let auth = e
+                .source_error()
+                .and_then(|e| e.downcast_ref::<auth_core::Error>());
+            assert!(
+                matches!(auth, Some(auth_core::Error::VerifierMismatch { .. })),
+                "{err}"
+            );
         }
         other => panic!("{other:?}"),
     }

@@ -1,9 +1,13 @@
 //! `cargo xtask tidy`: the architecture rules, checked against `cargo metadata` and `cargo tree`.
 //!
-//! - Layers point one way: `connstr` → `token-store` → `auth-core` → `source-core` →
-//!   `source-acton`, `source-hubdb` → `procedures` → `sql` → `cli`, `python`. A crate's normal
-//!   dependencies may only be crates of a lower layer.
+//! - Layers point one way: `connstr` → `token-store`, `source-core` → `auth-core` →
+//!   `source-http` → `source-plugin` → the sources → `sources`, `sql` → `cli`, `python`,
+//!   `bench`. A crate's normal dependencies may only be crates of a lower layer.
+//! - The sources are derived from the registration list: every `source-*` dependency of the
+//!   `sources` crate. A workspace crate in no layer (and not one of the tools that stand apart)
+//!   is an error, so a new crate cannot skip these rules.
 //! - `connstr` depends on no internal crate; no source crate depends on another source crate.
+//! - `source-core` (the trait-only contract) pulls in no HTTP client, OAuth stack or token store.
 //! - `emulator` stands apart: it depends on no product crate, and only `cli`, `python` and
 //!   `xtask` may depend on it outside `[dev-dependencies]`.
 //! - DataFusion appears only in `sql` and above.
@@ -14,21 +18,28 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 use std::process::Command;
 
-/// The layer of each product crate; a crate may depend only on lower layers.
+/// The layer of each product crate but the sources; a crate may depend only on lower layers.
 const LAYERS: &[(&str, u32)] = &[
     ("connstr", 0),
     ("token-store", 1),
+    ("source-core", 1),
     ("auth-core", 2),
-    ("source-core", 3),
-    ("source-acton", 4),
-    ("source-hubdb", 4),
-    ("procedures", 5),
+    ("source-http", 3),
+    ("source-plugin", 4),
+    ("sources", 6),
     ("sql", 6),
     ("cli", 7),
     ("python", 7),
+    ("bench", 7),
 ];
+/// The layer of every registered source (a `source-*` dependency of `sources`).
+const SOURCE_LAYER: u32 = 5;
+/// Crates that stand apart from the layers (checked by their own rules below).
+const APART: &[&str] = &["emulator", "xtask"];
+/// What the trait-only contract must not pull in.
+const NOT_IN_CONTRACT: &[&str] = &["reqwest", "oauth2", "token-store", "tokio"];
 
-const MAY_USE_EMULATOR: &[&str] = &["cli", "python", "xtask"];
+const MAY_USE_EMULATOR: &[&str] = &["cli", "python", "xtask", "bench"];
 const MAY_USE_DATAFUSION: &[&str] = &["sql", "cli", "python", "xtask"];
 const SINGLE_VERSION: &[&str] = &["reqwest", "hyper", "rustls", "ring", "tokio", "arrow"];
 const FORBIDDEN: &[&str] = &[
@@ -86,11 +97,32 @@ pub(crate) fn run(root: &Path) -> Result<(), String> {
         });
     }
 
-    let layers: BTreeMap<&str, u32> = LAYERS.iter().copied().collect();
+    let mut layers: BTreeMap<&str, u32> = LAYERS.iter().copied().collect();
     let mut problems = Vec::new();
+    let registered: Vec<String> = packages
+        .iter()
+        .find(|p| p.name == "sources")
+        .map(|p| {
+            p.internal_deps
+                .iter()
+                .filter(|(d, dev)| !dev && d.starts_with("source-") && d != "source-plugin")
+                .map(|(d, _)| d.clone())
+                .collect()
+        })
+        .unwrap_or_default();
+    for source in &registered {
+        layers.insert(source.as_str(), SOURCE_LAYER);
+    }
+    for name in &member_names {
+        if !layers.contains_key(name.as_str()) && !APART.contains(&name.as_str()) {
+            problems.push(format!(
+                "{name} is in no layer: register it in sources/Cargo.toml if it is a source, else add it to LAYERS in xtask/src/tidy.rs"
+            ));
+        }
+    }
+    let is_source = |n: &str| registered.iter().any(|r| r == n);
     for pkg in &packages {
         for (dep, dev) in &pkg.internal_deps {
-            let is_source = |n: &str| n.starts_with("source-") && n != "source-core";
             if is_source(&pkg.name) && is_source(dep) {
                 problems.push(format!(
                     "{} depends on {dep}: sources never depend on each other",
@@ -125,6 +157,29 @@ pub(crate) fn run(root: &Path) -> Result<(), String> {
                     ));
                 }
             }
+        }
+    }
+
+    // The contract crate stays trait-only.
+    let contract = cargo_text(
+        root,
+        &[
+            "tree",
+            "-p",
+            "source-core",
+            "-e",
+            "normal",
+            "--prefix",
+            "none",
+        ],
+    )?;
+    for line in contract.lines() {
+        if let Some(name) = line.split_whitespace().next()
+            && NOT_IN_CONTRACT.contains(&name)
+        {
+            problems.push(format!(
+                "source-core pulls in {name}: the DataSource contract must build without the HTTP runtime"
+            ));
         }
     }
 

@@ -10,11 +10,12 @@ use arrow_array::{
     Array, ArrayRef, BooleanArray, Float64Array, Int64Array, RecordBatch, StringArray,
 };
 use arrow_schema::DataType;
-use source_core::procedure::{Args, InputDef, ParamType, ProcedureDef, ProcedureOutput, ProcedureSet};
+use source_core::procedure::{
+    Args, InputDef, ParamType, ProcedureDef, ProcedureOutput, ProcedureSet,
+};
 use source_core::{
-    BoxFuture, ColumnInfo, DataSource, Filter, FilterSupport, Op,
-    RecordBatchStream, Result, RowError, ScanRequest, TableInfo, TableKind, Value,
-    Writable, WriteOutcome,
+    BoxFuture, ColumnInfo, DataSource, Filter, FilterSupport, Op, RecordBatchStream, Result,
+    RowError, ScanRequest, TableInfo, TableKind, Value, Writable, WriteOutcome,
 };
 
 /// One row of `people` or `orders`, cells by column position.
@@ -413,7 +414,11 @@ impl ProcedureSet for Greeter {
         ]
     }
 
-    fn run<'a>(&'a self, _name: &'static str, args: Args) -> BoxFuture<'a, Result<ProcedureOutput>> {
+    fn run<'a>(
+        &'a self,
+        _name: &'static str,
+        args: Args,
+    ) -> BoxFuture<'a, Result<ProcedureOutput>> {
         Box::pin(async move {
             let who = args.text("Name").unwrap_or_default();
             let times = args
@@ -422,7 +427,9 @@ impl ProcedureSet for Greeter {
                 .unwrap_or(1);
             Ok(ProcedureOutput {
                 columns: vec!["Greeting".into()],
-                rows: (0..times).map(|_| vec![Some(format!("Hello, {who}!"))]).collect(),
+                rows: (0..times)
+                    .map(|_| vec![Some(format!("Hello, {who}!"))])
+                    .collect(),
             })
         })
     }
