@@ -511,7 +511,12 @@ async fn initiate_off_uses_the_given_token_and_never_refreshes() {
         "InitiateOAuth=OFF;OAuthAccessToken=given-token;OAuthClientId=x"
             .parse()
             .unwrap();
-    let config = connstr::validate::hubdb(&cs).unwrap();
+    // Only the shared properties matter here: a property set with no source-specific ones.
+    static SHARED_ONLY: connstr::Properties = connstr::Properties::new("Test", &[]);
+    let mut v = connstr::Validator::new(&SHARED_ONLY, &cs);
+    let base = url::Url::parse("https://api.hubapi.com").unwrap();
+    let common = v.common(base.clone(), base.clone(), base);
+    let common = v.finish(common).unwrap();
     let provider = Provider::new(
         "HubSpot",
         "HubDB",
@@ -520,7 +525,7 @@ async fn initiate_off_uses_the_given_token_and_never_refreshes() {
     )
     .unwrap();
     let p =
-        auth_core::authenticator_for(provider, &config.common, Grant::AuthorizationCode).unwrap();
+        auth_core::authenticator_for(provider, &common, Grant::AuthorizationCode).unwrap();
     let token = p.access_token().await.unwrap();
     assert_eq!(token.expose(), "given-token");
     assert!(matches!(

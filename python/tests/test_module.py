@@ -60,3 +60,31 @@ def test_constructors() -> None:
     assert hubdb.TimestampFromTicks(0) == datetime.datetime(1970, 1, 1, tzinfo=datetime.timezone.utc)
     assert hubdb.DateFromTicks(86400) == datetime.date(1970, 1, 2)
     assert hubdb.Binary(b"x") == b"x"
+
+
+def test_every_registered_source_is_a_module(tmp_path) -> None:
+    """Modules come from the Rust list: the template source needs no Python file."""
+    import importlib
+
+    assert connector.sources()[:2] == ["hubdb", "acton"]
+    assert "files" in connector.sources()
+    for name in connector.sources():
+        mod = importlib.import_module(f"connector.{name}")
+        assert mod.apilevel == "2.0" and callable(mod.connect)
+        assert mod.connect.__module__ == f"connector.{name}"
+    import connector.files as files
+
+    (tmp_path / "cities.csv").write_text("city,population\nBerlin,3.6\nLisbon,0.5\n")
+    conn = files.connect(f"Folder='{tmp_path}'")
+    assert conn.source == "files"
+    cur = conn.execute("SELECT city FROM cities WHERE population > ?", [1])
+    assert cur.fetchall() == [("Berlin",)]
+    with pytest.raises(files.ConnectionStringError) as err:
+        files.connect("Foldr=x")
+    assert str(err.value) == (
+        "2 problems in the Files connection string:\n"
+        "  - unknown property Foldr; did you mean Folder?\n"
+        "  - Folder is required to name the directory of .csv files to serve (e.g. Folder=/data/exports)"
+    )
+    with pytest.raises(connector.exceptions.InterfaceError, match="unknown source"):
+        connector._dbapi.connect_to("nope", "")
