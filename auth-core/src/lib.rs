@@ -9,6 +9,27 @@
 //!   with safe refresh (single-flight in a process, under the token store's lock across processes).
 //! - [`http`]: the one shared HTTP client (timeouts, proxy, SOCKS5 firewall, SSLServerCert).
 //!
+//! # A valid access token, and nothing else
+//! A program that only needs a HubDB or Act-On access token depends on this crate and the
+//! source crate without its `data` feature (no Arrow, no DataFusion):
+//!
+//! ```toml
+//! [dependencies]
+//! auth-core = { path = "auth-core" }
+//! source-hubdb = { path = "source-hubdb", default-features = false }
+//! ```
+//!
+//! ```text
+//! let cs: connstr::ConnectionString = "AuthScheme=OAuth;InitiateOAuth=GETANDREFRESH;OAuthClientId=…;OAuthClientSecret=…".parse()?;
+//! let tokens = source_hubdb::token_provider(&source_hubdb::validate(&cs)?)?;  // no request yet
+//! let bearer = tokens.access_token().await?;                                   // login or refresh as needed
+//! ```
+//!
+//! (`source_hubdb::token_provider` and `source_acton::token_provider` have this example as a
+//! tested doctest; the provider definitions are `source_hubdb::provider` and
+//! `source_acton::provider`.) The application, not this library, sets up logging: `tracing`
+//! events are emitted, no global subscriber is installed.
+//!
 //! # Security
 //! Token requests never follow redirects, go over HTTPS except to loopback hosts, and secrets
 //! live in [`connstr::Secret`] (Debug prints `[redacted]`, zeroized on drop). Nothing here logs a

@@ -524,8 +524,7 @@ async fn initiate_off_uses_the_given_token_and_never_refreshes() {
         "https://api.hubapi.com/oauth/v3/token",
     )
     .unwrap();
-    let p =
-        auth_core::authenticator_for(provider, &common, Grant::AuthorizationCode).unwrap();
+    let p = auth_core::authenticator_for(provider, &common, Grant::AuthorizationCode).unwrap();
     let token = p.access_token().await.unwrap();
     assert_eq!(token.expose(), "given-token");
     assert!(matches!(
