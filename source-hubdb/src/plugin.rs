@@ -5,6 +5,7 @@ use std::sync::Arc;
 use connstr::{ConnectionString, Properties, ValidationError};
 use source_core::procedure::ProcedureSet;
 use source_core::{DataSource, Result};
+use source_plugin::oauth::OAuthProcedures;
 use source_plugin::{AnySource, Auth, Source, SourceInfo, auth_error};
 
 use crate::config::{self, HubDbConfig};
@@ -60,5 +61,15 @@ impl Source for HubDb {
 
     fn procedures(&self, config: &HubDbConfig) -> Result<Vec<Arc<dyn ProcedureSet>>> {
         Ok(vec![Arc::new(TableProcedures::new(config))])
+    }
+
+    /// Listed for every connection, private-app ones too (as CData does): they need only the
+    /// OAuth app's client id and secret.
+    fn oauth_procedures(&self, config: &HubDbConfig) -> Result<Option<OAuthProcedures>> {
+        Ok(Some(OAuthProcedures::new(
+            crate::provider(config),
+            config.common.clone(),
+            auth_core::Grant::AuthorizationCode,
+        )))
     }
 }

@@ -178,10 +178,17 @@ pub trait Source: Send + Sync + 'static {
     /// the configuration caps every scan.
     fn connect(&self, config: &Self::Config) -> Result<Arc<dyn DataSource>>;
 
-    /// The source's own procedures (the OAuth trio is added for [`Auth::OAuth`] sources).
+    /// The source's own procedures (the OAuth trio comes from [`Source::oauth_procedures`]).
     /// They must not need a token to be listed.
     fn procedures(&self, _config: &Self::Config) -> Result<Vec<Arc<dyn ProcedureSet>>> {
         Ok(Vec::new())
+    }
+
+    /// The OAuth procedures: by default those of [`Source::auth`] when it is OAuth. A source
+    /// whose static-token schemes still have an OAuth app (CData lists the OAuth procedures for
+    /// every HubDB connection) overrides this.
+    fn oauth_procedures(&self, config: &Self::Config) -> Result<Option<oauth::OAuthProcedures>> {
+        Ok(self.auth(config)?.procedures())
     }
 }
 
@@ -211,6 +218,12 @@ pub trait AnySource: Send + Sync + 'static {
         &self,
         config: &(dyn Any + Send + Sync),
     ) -> Result<Vec<Arc<dyn ProcedureSet>>>;
+
+    #[doc(hidden)]
+    fn erased_oauth_procedures(
+        &self,
+        config: &(dyn Any + Send + Sync),
+    ) -> Result<Option<oauth::OAuthProcedures>>;
 }
 
 impl fmt::Debug for dyn AnySource {
@@ -275,6 +288,13 @@ impl<S: Source> AnySource for S {
     ) -> Result<Vec<Arc<dyn ProcedureSet>>> {
         self.procedures(typed(self, config)?)
     }
+
+    fn erased_oauth_procedures(
+        &self,
+        config: &(dyn Any + Send + Sync),
+    ) -> Result<Option<oauth::OAuthProcedures>> {
+        self.oauth_procedures(typed(self, config)?)
+    }
 }
 
 /// A validated connection of some source: what the edges (CLI, Python, gateway) build once
@@ -338,7 +358,7 @@ impl Connection {
     /// trio. Needs no token.
     pub fn procedures(&self) -> Result<Procedures> {
         let mut procedures = Procedures::new(self.source.erased_procedures(self.config.as_ref())?);
-        if let Some(oauth) = self.auth()?.procedures() {
+        if let Some(oauth) = self.source.erased_oauth_procedures(self.config.as_ref())? {
             procedures.push(Arc::new(oauth));
         }
         Ok(procedures)
