@@ -546,6 +546,13 @@ impl<'a> Validator<'a> {
         }
     }
 
+    /// The shared properties of a source that talks to no server (local files): its endpoints
+    /// are a loopback placeholder that nothing requests.
+    pub fn common_local(&mut self) -> CommonConfig {
+        let local = Url::parse("http://localhost/").expect("a valid literal URL");
+        self.common(local.clone(), local.clone(), local)
+    }
+
     /// `config` when nothing was wrong, else every problem found.
     pub fn finish<T>(self, config: T) -> Result<T, ValidationError> {
         if self.problems.is_empty() {

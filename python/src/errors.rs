@@ -132,8 +132,6 @@ fn sql_class(e: &sql::Error) -> Class {
         E::UnknownTable { .. }
         | E::UnknownColumn { .. }
         | E::UnknownProcedure { .. }
-        | E::UnknownInput { .. }
-        | E::MissingInput { .. }
         | E::ParameterCount { .. }
         | E::Syntax(_)
         | E::NotWritable { .. } => Class::Programming,

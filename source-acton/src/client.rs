@@ -1,14 +1,12 @@
-//! Authenticated, paced and retried Act-On requests: `source-http`'s [`ApiClient`] with
+//! Authenticated, paced and retried Act-On requests: `source-http`'s `ServiceClient` with
 //! Act-On's retry policy and error bodies.
 
-use std::sync::Arc;
 use std::time::Duration;
 
 pub(crate) use source_http::Call;
-use source_http::{ApiClient, RetryPolicy, Service, StatusError};
+use source_http::{RetryPolicy, Service, StatusError};
 
 use crate::Error;
-use crate::pacer::Pacer;
 
 /// Act-On for the shared send loop: the pacer makes 429 rare; the v1 read API is all GETs,
 /// so 5xx and network errors are always retried.
@@ -26,11 +24,8 @@ pub(crate) const SERVICE: Service = Service {
 };
 
 /// One HTTP client for one account: the shared reqwest client, a token provider and the
-/// account's process-wide pacer.
-#[derive(Debug, Clone)]
-pub(crate) struct Client {
-    api: ApiClient,
-}
+/// account's process-wide pacer, answering with Act-On's errors.
+pub(crate) type Client = source_http::ServiceClient<Error>;
 
 /// `GET {base}/api/1/{segments...}`.
 pub(crate) fn api_call(segments: &[&str], context: impl Into<String>) -> Call {
@@ -53,13 +48,8 @@ pub(crate) fn api_error(context: &str, status: u16, body: &[u8]) -> Error {
             }
         })
         .or_else(|| text(&parsed["error_description"]))
-        .unwrap_or_else(|| {
-            // Not JSON we know: show a short, printable prefix of what came back.
-            String::from_utf8_lossy(&body[..body.len().min(200)])
-                .chars()
-                .filter(|c| !c.is_control())
-                .collect()
-        });
+        // Not JSON we know: show what came back.
+        .unwrap_or_else(|| source_http::body_excerpt(body));
     Error::Api {
         context: context.to_owned(),
         status,
@@ -70,25 +60,5 @@ pub(crate) fn api_error(context: &str, status: u16, body: &[u8]) -> Error {
 impl StatusError for Error {
     fn from_status(context: &str, status: u16, body: &[u8]) -> Self {
         api_error(context, status, body)
-    }
-}
-
-impl Client {
-    pub(crate) fn new(api: ApiClient) -> Self {
-        Self { api }
-    }
-
-    pub(crate) fn pacer(&self) -> &Arc<Pacer> {
-        self.api.limiter()
-    }
-
-    /// Sends and parses a JSON answer: waits for a pacer slot, adds the bearer token,
-    /// refreshes once on 401, retries 429 (pausing the whole account) and 5xx and network
-    /// errors with bounded backoff.
-    pub(crate) async fn json<T: serde::de::DeserializeOwned>(
-        &self,
-        call: &Call,
-    ) -> Result<T, Error> {
-        self.api.call_json(&SERVICE, call).await
     }
 }

@@ -140,7 +140,7 @@ impl ActOnSource {
         let key = account_key(config, &format!("{:p}", Arc::as_ptr(&tokens)));
         let pacer = pacer::shared(&key, options.requests_per_second);
         let api = ApiClient::connect(&client::SERVICE, &config.common, tokens, pacer)?;
-        let client = Client::new(api);
+        let client = Client::new(api, &client::SERVICE);
         let page_size = config
             .common
             .pagesize
@@ -159,7 +159,7 @@ impl ActOnSource {
 
     /// The pacer this connection's requests go through (shared per account in the process).
     pub fn pacer(&self) -> Arc<Pacer> {
-        self.inner.client.pacer().clone()
+        self.inner.client.limiter().clone()
     }
 
     /// The page size in use (`Pagesize`, capped at [`MAX_PAGE_SIZE`]).

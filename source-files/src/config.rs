@@ -91,9 +91,8 @@ pub fn validate(cs: &ConnectionString) -> Result<FilesConfig, ValidationError> {
             b','
         }),
     };
-    // Nothing is fetched over HTTP: the endpoints of the shared configuration are placeholders.
-    let local = url::Url::parse("http://localhost/").expect("a valid literal URL");
-    let common = v.common(local.clone(), local.clone(), local);
+    // Nothing is fetched over HTTP: no endpoints.
+    let common = v.common_local();
     let page_size = common
         .pagesize
         .map_or(DEFAULT_PAGE_SIZE, |n| {

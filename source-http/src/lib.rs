@@ -34,6 +34,9 @@
 pub mod http;
 pub mod ratelimit;
 
+use std::fmt;
+use std::marker::PhantomData;
+use std::sync::Arc;
 use std::time::Duration;
 
 pub use http::{ApiClient, Body, Request, RetryPolicy, SendError};
@@ -273,11 +276,79 @@ pub fn status_kind(status: u16) -> ErrorKind {
     }
 }
 
+/// A short, printable prefix (200 bytes, control characters dropped) of an error body that is
+/// not in the shape the source knows, for its message.
+///
+/// ```
+/// assert_eq!(source_http::body_excerpt(b"<html>\nBad gateway</html>"), "<html>Bad gateway</html>");
+/// ```
+pub fn body_excerpt(body: &[u8]) -> String {
+    String::from_utf8_lossy(&body[..body.len().min(200)])
+        .chars()
+        .filter(|c| !c.is_control())
+        .collect()
+}
+
 /// A source's error type as [`ApiClient::call`] builds it: the shared failures, plus refused
 /// requests whose bodies only the source can read.
 pub trait StatusError: From<HttpError> {
     /// A non-2xx answer that retrying cannot fix, with its body.
     fn from_status(context: &str, status: u16, body: &[u8]) -> Self;
+}
+
+/// An [`ApiClient`] bound to one [`Service`] and one source's error type: what a source's
+/// scans, writes and procedures call.
+pub struct ServiceClient<E> {
+    api: ApiClient,
+    service: &'static Service,
+    error: PhantomData<fn() -> E>,
+}
+
+impl<E> Clone for ServiceClient<E> {
+    fn clone(&self) -> Self {
+        Self {
+            api: self.api.clone(),
+            service: self.service,
+            error: PhantomData,
+        }
+    }
+}
+
+impl<E> fmt::Debug for ServiceClient<E> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ServiceClient")
+            .field("service", &self.service.name)
+            .field("api", &self.api)
+            .finish()
+    }
+}
+
+impl<E: StatusError> ServiceClient<E> {
+    /// `api` talking to `service`.
+    pub fn new(api: ApiClient, service: &'static Service) -> Self {
+        Self {
+            api,
+            service,
+            error: PhantomData,
+        }
+    }
+
+    /// The rate limiter requests go through (shared per allowance in the process).
+    pub fn limiter(&self) -> &Arc<RateLimiter> {
+        self.api.limiter()
+    }
+
+    /// Sends `call`: waits for a rate-limit slot, adds the bearer token, refreshes once on 401,
+    /// retries 429 (honouring `Retry-After`) and, when idempotent, 5xx and network errors with
+    /// bounded backoff. Answers that retrying cannot fix become `E`.
+    pub async fn send(&self, call: &Call) -> Result<bytes::Bytes, E> {
+        self.api.call(self.service, call).await
+    }
+
+    /// Sends `call` and parses the JSON answer.
+    pub async fn json<T: serde::de::DeserializeOwned>(&self, call: &Call) -> Result<T, E> {
+        self.api.call_json(self.service, call).await
+    }
 }
 
 impl ApiClient {

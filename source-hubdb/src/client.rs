@@ -1,14 +1,13 @@
-//! Authenticated, paced and retried HubSpot requests: `source-http`'s [`ApiClient`] with
+//! Authenticated, paced and retried HubSpot requests: `source-http`'s `ServiceClient` with
 //! HubSpot's retry policy, rate-limit headers and error bodies.
 
-use std::sync::Arc;
 use std::time::Duration;
 
-use source_http::{ApiClient, RetryPolicy, Service, StatusError};
 pub(crate) use source_http::{Body, Call};
+use source_http::{RetryPolicy, Service, StatusError};
 
 use crate::Error;
-use crate::ratelimit::{HEADER_PREFIX, RateLimiter};
+use crate::ratelimit::HEADER_PREFIX;
 
 /// HubSpot for the shared send loop: the limiter makes 429 rare; its headers teach the
 /// limiter the app's real limit.
@@ -26,11 +25,8 @@ pub(crate) const SERVICE: Service = Service {
 };
 
 /// One HTTP client for one app: the shared reqwest client, a token provider and the app's
-/// process-wide rate limiter.
-#[derive(Debug, Clone)]
-pub(crate) struct Client {
-    api: ApiClient,
-}
+/// process-wide rate limiter, answering with HubDB's errors.
+pub(crate) type Client = source_http::ServiceClient<Error>;
 
 /// HubSpot's error body, as far as we use it.
 #[derive(serde::Deserialize, Default)]
@@ -72,13 +68,10 @@ pub(crate) fn api_error(context: &str, status: u16, body: &[u8]) -> Error {
             };
         }
     }
-    let message = parsed.message.unwrap_or_else(|| {
-        // Not HubSpot's JSON: show a short, printable prefix of what came back.
-        String::from_utf8_lossy(&body[..body.len().min(200)])
-            .chars()
-            .filter(|c| !c.is_control())
-            .collect()
-    });
+    // Not HubSpot's JSON: show what came back.
+    let message = parsed
+        .message
+        .unwrap_or_else(|| source_http::body_excerpt(body));
     Error::Api {
         context: context.to_owned(),
         status,
@@ -90,28 +83,5 @@ pub(crate) fn api_error(context: &str, status: u16, body: &[u8]) -> Error {
 impl StatusError for Error {
     fn from_status(context: &str, status: u16, body: &[u8]) -> Self {
         api_error(context, status, body)
-    }
-}
-
-impl Client {
-    pub(crate) fn new(api: ApiClient) -> Self {
-        Self { api }
-    }
-
-    pub(crate) fn limiter(&self) -> &Arc<RateLimiter> {
-        self.api.limiter()
-    }
-
-    /// Sends `call` (see [`ApiClient::send`]); answers that retrying cannot fix become errors.
-    pub(crate) async fn send(&self, call: &Call) -> Result<bytes::Bytes, Error> {
-        self.api.call(&SERVICE, call).await
-    }
-
-    /// Sends and parses a JSON answer.
-    pub(crate) async fn json<T: serde::de::DeserializeOwned>(
-        &self,
-        call: &Call,
-    ) -> Result<T, Error> {
-        self.api.call_json(&SERVICE, call).await
     }
 }

@@ -84,7 +84,7 @@ pub(crate) fn client_for(
 ) -> Result<Client, Error> {
     let limiter = ratelimit::shared(&limiter_key(config, &format!("{:p}", Arc::as_ptr(&tokens))));
     let api = ApiClient::connect(&client::SERVICE, &config.common, tokens, limiter)?;
-    Ok(Client::new(api))
+    Ok(Client::new(api, &client::SERVICE))
 }
 
 impl HubDbSource {

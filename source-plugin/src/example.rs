@@ -67,8 +67,7 @@ impl Source for Example {
     fn validate(&self, cs: &ConnectionString) -> Result<ExampleConfig, connstr::ValidationError> {
         let mut v = Validator::new(&PROPERTIES, cs);
         let rows = v.int("Rows").unwrap_or(10);
-        let local = placeholder_url();
-        let common = v.common(local.clone(), local.clone(), local);
+        let common = v.common_local();
         v.finish(ExampleConfig { rows, common })
     }
 
@@ -79,9 +78,4 @@ impl Source for Example {
     fn connect(&self, _config: &ExampleConfig) -> Result<Arc<dyn DataSource>> {
         Ok(Arc::new(MemorySource::example()))
     }
-}
-
-/// A placeholder endpoint: the example talks to no server.
-fn placeholder_url() -> url::Url {
-    url::Url::parse("http://localhost/").expect("a valid literal URL")
 }

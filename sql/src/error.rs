@@ -32,33 +32,14 @@ pub enum Error {
         suggestion: Option<String>,
     },
     /// No procedure of this name.
-    #[error("procedure {name} not found{}", did_you_mean(suggestion))]
+    #[error("procedure {name} not found{}", suggestion.as_ref().map_or_else(|| known_list(known), |s| format!("; did you mean {s}?")))]
     UnknownProcedure {
         /// The name as written.
         name: String,
         /// The nearest known procedure.
         suggestion: Option<String>,
-    },
-    /// A procedure input that the procedure does not declare.
-    #[error(
-        "procedure {procedure} has no input {name}{}",
-        did_you_mean(suggestion)
-    )]
-    UnknownInput {
-        /// The procedure.
-        procedure: String,
-        /// The input as written.
-        name: String,
-        /// The nearest declared input.
-        suggestion: Option<String>,
-    },
-    /// A required procedure input was not given.
-    #[error("procedure {procedure} needs input {name}")]
-    MissingInput {
-        /// The procedure.
-        procedure: String,
-        /// The missing input.
-        name: String,
+        /// Every procedure of the session, shown when nothing is near.
+        known: Vec<String>,
     },
     /// The number of `?` markers and of values differ.
     #[error("the statement has {expected} `?` parameter(s) but {given} value(s) were given")]
@@ -109,6 +90,14 @@ pub enum Error {
     /// Writing an export file failed.
     #[error("export: {0}")]
     Export(String),
+}
+
+fn known_list(known: &[String]) -> String {
+    if known.is_empty() {
+        "; this connection has no procedures".to_owned()
+    } else {
+        format!("; procedures: {}", known.join(", "))
+    }
 }
 
 fn did_you_mean(s: &Option<String>) -> String {

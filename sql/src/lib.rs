@@ -499,6 +499,11 @@ impl Session {
                 return Err(Error::UnknownProcedure {
                     name: call.name.join("."),
                     suggestion: None,
+                    known: runners
+                        .iter()
+                        .flat_map(|r| r.procedures.definitions())
+                        .map(|d| d.name.to_owned())
+                        .collect(),
                 });
             }
         };
@@ -534,6 +539,7 @@ impl Session {
         Err(Error::UnknownProcedure {
             name: call.name.join("."),
             suggestion: source_core::nearest(name, &known),
+            known,
         })
     }
 }
