@@ -62,6 +62,27 @@ async fn query_with(
     Ok(batches)
 }
 
+/// The third source (`source-files`): registered by one line in `sources/Cargo.toml`, it
+/// joins HubDB in the same session with no code here that knows it.
+async fn files_step(session: &mut sql::Session) -> Result<(), Failure> {
+    let names: Vec<&str> = sources::ALL.iter().map(|s| s.info().name).collect();
+    println!("registered sources: {}", names.join(", "));
+    let dir = std::env::temp_dir().join(format!("connector-demo-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).map_err(fail)?;
+    let cities =
+        "city,country,population_m\nBerlin,Germany,3.6\nLisbon,Portugal,0.5\nBoston,USA,0.7\n";
+    std::fs::write(dir.join("cities.csv"), cities).map_err(fail)?;
+    let files = connect("files", &format!("Folder='{}'", dir.display()))?;
+    let result = async {
+        session.add_connection(&files).await.map_err(fail)?;
+        query(session, "SELECT c.country, COUNT(*) AS events, MAX(e.attendees) AS biggest FROM hubdb.events e JOIN files.cities c ON e.city = c.city WHERE c.population_m > 0.6 GROUP BY c.country ORDER BY c.country").await
+    }
+    .await;
+    // The folder is the demo's own: remove it whatever happened.
+    let _ = std::fs::remove_dir_all(&dir);
+    result.map(|_| ())
+}
+
 /// The text of `column` in the first row of `batches`.
 fn cell(batches: &[arrow_array::RecordBatch], column: &str) -> Option<String> {
     let batch = batches.first()?;
@@ -224,6 +245,12 @@ pub(crate) async fn run() -> Result<(), Failure> {
         "SELECT Id, title, city, attendees FROM hubdb.events WHERE title = 'Connector demo launch'",
     )
     .await?;
+
+    step(
+        8,
+        "Every registered source: a folder of CSV files joined with HubDB",
+    );
+    files_step(&mut session).await?;
 
     let stats = emu.hubspot().stats();
     println!(

@@ -142,6 +142,9 @@ fn demo_walks_through_every_step() {
         "== 1.",
         "== 4.",
         "== 7.",
+        "== 8.",
+        "registered sources: hubdb, acton",
+        "| Germany |",
         "Connector demo launch",
         "sent: GET /cms/v3/hubdb/tables/",
     ] {
