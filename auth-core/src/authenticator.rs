@@ -6,17 +6,19 @@
 //! are written before the lock is released. Act-On refresh tokens are single-use, so this is what
 //! keeps several processes sharing one `OAuthSettingsLocation` from locking the user out.
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use connstr::Secret;
 use connstr::validate::{CommonConfig, InitiateOAuth};
-use token_store::{KeyConfig, Location, StoreLock, TokenRecord, TokenStore};
+use token_store::{KeyConfig, Location, TokenRecord, TokenStore};
 use url::Url;
 
 use crate::grants::{ClientCredentials, TokenClient};
 use crate::http::{self, HttpSettings};
 use crate::provider::Provider;
+use crate::refresh::{Given, Inner, REFRESH_ATTEMPTS, Request};
+use crate::revoke::LogoutReport;
 use crate::time::{SharedTimeSource, system_time};
 use crate::token::TokenSet;
 use crate::{BoxFuture, Error, Result, SharedTokenProvider, StaticTokenProvider, TokenProvider};
@@ -25,14 +27,13 @@ use crate::{BoxFuture, Error, Result, SharedTokenProvider, StaticTokenProvider, 
 pub const DEFAULT_REFRESH_MARGIN: Duration = Duration::from_secs(300);
 /// Up to this much extra, random per token, so that many clients don't refresh in step.
 pub const DEFAULT_REFRESH_JITTER: Duration = Duration::from_secs(30);
-/// How long to wait for another process holding the store's lock.
+/// How much longer than the lock holder's worst case another process waits for the store's
+/// lock (see [`AuthenticatorBuilder::lock_timeout`]).
 pub const DEFAULT_LOCK_TIMEOUT: Duration = Duration::from_secs(30);
+/// Where the state of a pending headless authorization is kept in the store (encrypted).
+pub(crate) const PENDING_STATE: &str = "pending_authorization_state";
 /// How long the desktop flow waits for the user in the browser.
 pub const DEFAULT_BROWSER_TIMEOUT: Duration = Duration::from_secs(300);
-/// After a failed proactive refresh, keep using the valid token this long before trying again.
-const RETRY_AFTER_FAILED_REFRESH_MS: u64 = 30_000;
-/// Tries for a refresh that fails with a transient error.
-const REFRESH_ATTEMPTS: u32 = 3;
 
 /// How a token is first obtained when there is none.
 #[derive(Debug, Clone)]
@@ -78,42 +79,7 @@ pub struct TokenStatus {
 /// ```
 #[derive(Debug)]
 pub struct Authenticator {
-    tokens: TokenClient,
-    initiate: InitiateOAuth,
-    grant: Grant,
-    scopes: Vec<String>,
-    callback_url: Option<String>,
-    verifier: Option<Secret>,
-    given: Option<Given>,
-    store: Option<Arc<dyn TokenStore>>,
-    lock_timeout: Duration,
-    browser_timeout: Duration,
-    browser: Option<String>,
-    margin_ms: u64,
-    jitter_ms: u64,
-    time: SharedTimeSource,
-    flight: tokio::sync::Mutex<()>,
-    current: Mutex<Option<Current>>,
-}
-
-/// Tokens given as connection properties.
-#[derive(Debug, Clone)]
-struct Given {
-    tokens: TokenSet,
-    /// No OAuthExpiresIn/OAuthTokenTimestamp: refresh before first use.
-    refresh_first: bool,
-}
-
-#[derive(Debug, Clone)]
-struct Current {
-    tokens: TokenSet,
-    due_at_ms: Option<u64>,
-    /// Tokens that could not be written yet (FS-3): retried on the next refresh.
-    dirty: bool,
-    /// Set when a refresh failed transiently while the token was still valid (RT-11).
-    retry_not_before_ms: u64,
-    /// When this token came from a refresh forced by a 401 (RT-12 loop guard).
-    forced_at_ms: Option<u64>,
+    inner: Arc<Inner>,
 }
 
 /// Builds an [`Authenticator`]; [`Authenticator::from_config`] covers the usual case.
@@ -129,7 +95,7 @@ pub struct AuthenticatorBuilder {
     given: Option<Given>,
     store: Option<Arc<dyn TokenStore>>,
     http: HttpSettings,
-    lock_timeout: Duration,
+    lock_timeout: Option<Duration>,
     browser_timeout: Duration,
     browser: Option<String>,
     margin: Duration,
@@ -220,9 +186,10 @@ impl AuthenticatorBuilder {
         self
     }
 
-    /// How long to wait for the store's lock.
+    /// How long to wait for the store's lock. The default outlasts the worst case of the
+    /// lock holder: every token request of a refresh timing out, or a browser login.
     pub fn lock_timeout(mut self, timeout: Duration) -> Self {
-        self.lock_timeout = timeout;
+        self.lock_timeout = Some(timeout);
         self
     }
 
@@ -265,25 +232,47 @@ impl AuthenticatorBuilder {
         let scopes = self
             .scopes
             .unwrap_or_else(|| self.provider.default_scopes.clone());
+        let tokens = TokenClient::new(self.provider, client, http, self.time.clone())
+            .with_timeout(self.http.timeout);
+        let lock_timeout = self.lock_timeout.unwrap_or_else(|| {
+            default_lock_timeout(&tokens, &self.grant, self.initiate, self.browser_timeout)
+        });
+        let millis = |d: Duration| u64::try_from(d.as_millis()).unwrap_or(u64::MAX);
         Ok(Authenticator {
-            tokens: TokenClient::new(self.provider, client, http, self.time.clone()),
-            initiate: self.initiate,
-            grant: self.grant,
-            scopes,
-            callback_url: self.callback_url,
-            verifier: self.verifier,
-            given: self.given,
-            store: self.store,
-            lock_timeout: self.lock_timeout,
-            browser_timeout: self.browser_timeout,
-            browser: self.browser,
-            margin_ms: u64::try_from(self.margin.as_millis()).unwrap_or(u64::MAX),
-            jitter_ms: u64::try_from(self.jitter.as_millis()).unwrap_or(u64::MAX),
-            time: self.time,
-            flight: tokio::sync::Mutex::new(()),
-            current: Mutex::new(None),
+            inner: Arc::new(Inner::new(
+                tokens,
+                self.initiate,
+                self.grant,
+                scopes,
+                self.callback_url,
+                self.verifier,
+                self.given,
+                self.store,
+                (lock_timeout, self.browser_timeout),
+                self.browser,
+                (millis(self.margin), millis(self.jitter)),
+                self.time,
+            )),
         })
     }
+}
+
+/// A lock wait that outlasts the holder's worst case: a refresh whose every request times out
+/// (plus the guarded retry and a password re-grant), or a browser login, plus slack.
+fn default_lock_timeout(
+    tokens: &TokenClient,
+    grant: &Grant,
+    initiate: InitiateOAuth,
+    browser_timeout: Duration,
+) -> Duration {
+    let refresh = tokens.worst_case_refresh(REFRESH_ATTEMPTS) + tokens.request_timeout() * 2;
+    let login = match (grant, initiate) {
+        (Grant::AuthorizationCode, InitiateOAuth::GetAndRefresh) => {
+            browser_timeout + tokens.request_timeout()
+        }
+        _ => Duration::ZERO,
+    };
+    refresh.max(login) + DEFAULT_LOCK_TIMEOUT
 }
 
 /// The token provider a connection should use: a static token for `InitiateOAuth=OFF`, an
@@ -338,7 +327,7 @@ impl Authenticator {
             given: None,
             store: None,
             http: HttpSettings::default(),
-            lock_timeout: DEFAULT_LOCK_TIMEOUT,
+            lock_timeout: None,
             browser_timeout: DEFAULT_BROWSER_TIMEOUT,
             browser: None,
             margin: DEFAULT_REFRESH_MARGIN,
@@ -389,54 +378,99 @@ impl Authenticator {
 
     /// The token store, if tokens persist.
     pub fn store(&self) -> Option<&Arc<dyn TokenStore>> {
-        self.store.as_ref()
+        self.inner.store.as_ref()
     }
 
-    fn location_text(&self) -> Option<String> {
-        self.store.as_ref().map(|s| s.location().to_string())
+    /// How long this authenticator waits for another process holding the store's lock.
+    pub fn lock_timeout(&self) -> Duration {
+        self.inner.lock_timeout
     }
 
     /// Runs the configured first-time flow now (browser, verifier exchange or password grant)
     /// and stores the tokens, even if valid tokens are stored (`connector <source> login`).
     pub async fn login(&self) -> Result<TokenStatus> {
-        let _flight = self.flight.lock().await;
-        let guard = self.lock_store().await?;
-        let tokens = match &self.verifier {
-            Some(v) => self.exchange_verifier(v).await?,
-            None => self.initial_grant().await?,
-        };
-        self.adopt_and_save(tokens, guard.is_some(), None)?;
-        drop(guard);
+        let inner = &self.inner;
+        {
+            let _exclusive = inner.exclusive.lock().await;
+            let guard = inner.lock_store().await?;
+            let stored = inner.load_store().await?;
+            let tokens = match &inner.verifier {
+                Some(v) => inner.exchange_verifier(v, &stored).await?,
+                None => inner.initial_grant().await?,
+            };
+            inner.adopt_and_save(tokens, &guard, None, None).await?;
+        }
         self.status().await
     }
 
     /// Runs the first-time flow (desktop browser or password grant) and returns the tokens
     /// without storing them (the `GetOAuthAccessToken` procedure in APP mode).
     pub async fn obtain_new_tokens(&self) -> Result<TokenSet> {
-        self.initial_grant().await
+        self.inner.initial_grant().await
+    }
+
+    /// Refreshes now, under the store's lock, and saves the new tokens: what
+    /// `EXEC RefreshOAuthAccessToken` does for a connection whose tokens are stored, so that a
+    /// single-use refresh token is never used without keeping its successor.
+    pub async fn refresh_now(&self) -> Result<TokenSet> {
+        self.inner
+            .run_in_flight(Request {
+                failed: None,
+                force: true,
+            })
+            .await
+    }
+
+    /// Keeps the state of an authorization URL made for the headless two-step flow in the
+    /// store, so that a bare code pasted later as `OAuthVerifier` can be exchanged with the
+    /// PKCE verifier derived from it.
+    pub async fn remember_pending_state(&self, state: &str) -> Result<()> {
+        let inner = &self.inner;
+        let _exclusive = inner.exclusive.lock().await;
+        let guard = inner.lock_store().await?;
+        let Some(store) = inner.store.clone() else {
+            return Ok(());
+        };
+        let mut record = inner.load_store().await?.unwrap_or_else(|| {
+            TokenRecord::new(
+                inner.tokens.provider.source.clone(),
+                "OAuth",
+                Secret::default(),
+            )
+        });
+        record.client_id = Some(inner.tokens.client.id.clone());
+        record
+            .secret_extras
+            .insert(PENDING_STATE.to_owned(), Secret::new(state));
+        let saved = tokio::task::spawn_blocking(move || store.save(&record))
+            .await
+            .map_err(|_| Error::Cancelled)?;
+        drop(guard);
+        saved.map(drop).map_err(Error::from)
     }
 
     /// The token endpoint client (code exchange, refresh) of this configuration.
     pub fn token_client(&self) -> &TokenClient {
-        &self.tokens
+        &self.inner.tokens
     }
 
     /// The scopes this configuration requests.
     pub fn scopes(&self) -> &[String] {
-        &self.scopes
+        &self.inner.scopes
     }
 
     /// What is stored, without secrets.
     pub async fn status(&self) -> Result<TokenStatus> {
-        let record = self.load_store()?;
-        let current = self.current_tokens();
+        let inner = &self.inner;
+        let record = inner.load_store().await?;
+        let current = inner.current_tokens();
         let tokens = record
             .as_ref()
             .map(record_tokens)
             .or_else(|| current.map(|c| c.tokens))
-            .or_else(|| self.given.as_ref().map(|g| g.tokens.clone()));
+            .or_else(|| inner.given.as_ref().map(|g| g.tokens.clone()));
         Ok(TokenStatus {
-            location: self.location_text(),
+            location: inner.location_text(),
             has_access_token: tokens.as_ref().is_some_and(|t| !t.access_token.is_empty()),
             has_refresh_token: tokens.as_ref().is_some_and(|t| t.refresh_token.is_some()),
             scope: tokens.as_ref().and_then(|t| t.scope.clone()),
@@ -446,348 +480,31 @@ impl Authenticator {
         })
     }
 
-    /// Deletes the stored tokens and revokes the refresh token where the provider allows it.
-    /// Returns whether a revocation request was accepted.
-    pub async fn logout(&self) -> Result<bool> {
-        let _flight = self.flight.lock().await;
-        let guard = self.lock_store().await?;
-        let record = self.load_store()?;
-        let mut revoked = false;
-        if let (Some(template), Some(rt)) = (
-            &self.tokens.provider.refresh_token_revocation_url,
-            record.as_ref().and_then(|r| r.refresh_token.clone()),
-        ) {
-            let url = template.replace("{token}", rt.expose());
-            if let Ok(url) = Url::parse(&url) {
-                match self.tokens.http.delete(url).send().await {
-                    Ok(resp) => revoked = resp.status().is_success(),
-                    Err(_) => tracing::warn!("refresh token revocation request failed"),
-                }
-            }
+    /// Revokes the refresh token at the provider (RFC 7009, where an endpoint is known) and
+    /// deletes the stored tokens. The report says plainly whether the provider confirmed the
+    /// revocation: local deletion alone leaves the refresh token valid at the provider.
+    pub async fn logout(&self) -> Result<LogoutReport> {
+        let inner = &self.inner;
+        let _exclusive = inner.exclusive.lock().await;
+        let guard = inner.lock_store().await?;
+        let record = inner.load_store().await?;
+        let refresh_token = record
+            .as_ref()
+            .and_then(|r| r.refresh_token.clone())
+            .or_else(|| inner.current_tokens().and_then(|c| c.tokens.refresh_token));
+        let revocation = crate::revoke::revoke(&inner.tokens, refresh_token.as_ref()).await;
+        if let Some(store) = inner.store.clone() {
+            tokio::task::spawn_blocking(move || store.clear())
+                .await
+                .map_err(|_| Error::Cancelled)??;
         }
-        if let Some(store) = &self.store {
-            store.clear()?;
-        }
-        *self.lock_current() = None;
+        *inner.lock_current() = None;
         drop(guard);
-        Ok(revoked)
-    }
-
-    fn lock_current(&self) -> std::sync::MutexGuard<'_, Option<Current>> {
-        self.current
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-    }
-
-    fn current_tokens(&self) -> Option<Current> {
-        self.lock_current().clone()
-    }
-
-    /// The refresh deadline of a token set: expiry − min(margin, lifetime/2) − jitter.
-    fn due_at(&self, tokens: &TokenSet) -> Option<u64> {
-        let expires_at = tokens.expires_at_ms()?;
-        let lifetime_ms = tokens.expires_in.unwrap_or(0).saturating_mul(1000);
-        let margin = self.margin_ms.min(lifetime_ms / 2);
-        let jitter_cap = self.jitter_ms.min(margin / 2);
-        let jitter = if jitter_cap == 0 {
-            0
-        } else {
-            // Deterministic per token (same token → same deadline in every process), spread
-            // across tokens.
-            let digest = ring::digest::digest(
-                &ring::digest::SHA256,
-                tokens.access_token.expose().as_bytes(),
-            );
-            let mut bytes = [0u8; 8];
-            bytes.copy_from_slice(&digest.as_ref()[..8]);
-            u64::from_le_bytes(bytes) % (jitter_cap + 1)
-        };
-        Some(expires_at.saturating_sub(margin).saturating_sub(jitter))
-    }
-
-    fn is_due(&self, current: &Current, now: u64) -> bool {
-        current.tokens.access_token.is_empty()
-            || (current.due_at_ms.is_some_and(|due| now >= due)
-                && now >= current.retry_not_before_ms)
-    }
-
-    fn is_expired(tokens: &TokenSet, now: u64) -> bool {
-        tokens.access_token.is_empty() || tokens.expires_at_ms().is_some_and(|at| now >= at)
-    }
-
-    async fn lock_store(&self) -> Result<Option<StoreLock>> {
-        let Some(store) = self.store.clone() else {
-            return Ok(None);
-        };
-        let timeout = self.lock_timeout;
-        let guard = tokio::task::spawn_blocking(move || store.lock(timeout))
-            .await
-            .map_err(|_| Error::Cancelled)??;
-        Ok(Some(guard))
-    }
-
-    fn load_store(&self) -> Result<Option<TokenRecord>> {
-        let Some(store) = &self.store else {
-            return Ok(None);
-        };
-        let record = store.try_load()?;
-        Ok(record.filter(|r| {
-            let ours = r.client_id.is_none() || r.client_id.as_deref() == Some(self.tokens.client.id.as_str());
-            if !ours {
-                tracing::warn!(location = %store.location(), "stored tokens belong to another OAuth client id; ignoring them");
-            }
-            ours
-        }))
-    }
-
-    /// Makes `tokens` current and writes them to the store (the caller holds its lock).
-    fn adopt_and_save(
-        &self,
-        tokens: TokenSet,
-        locked: bool,
-        forced_at_ms: Option<u64>,
-    ) -> Result<()> {
-        let mut dirty = false;
-        if let (Some(store), true) = (&self.store, locked) {
-            let mut record = TokenRecord::new(
-                self.tokens.provider.source.clone(),
-                match self.grant {
-                    Grant::Password { .. } => "OAuthPassword",
-                    Grant::AuthorizationCode => "OAuth",
-                },
-                tokens.access_token.clone(),
-            );
-            record.refresh_token = tokens.refresh_token.clone();
-            record.token_type = tokens.token_type.clone();
-            record.set_expiry(tokens.obtained_at_ms, tokens.expires_in);
-            record.client_id = Some(self.tokens.client.id.clone());
-            record.scope = tokens.scope.clone();
-            if let Some(v) = &self.verifier {
-                record
-                    .extras
-                    .insert("verifier_sha256".to_owned(), verifier_digest(v));
-            }
-            match store.save(&record) {
-                Ok(_) => {}
-                Err(e) if e.is_not_persisted() => {
-                    // FS-3: the old file is intact; keep the new tokens in memory and retry the
-                    // write on the next refresh rather than failing the caller's request.
-                    tracing::warn!(error = %e, "new OAuth tokens could not be saved; keeping them in memory and retrying later");
-                    dirty = true;
-                }
-                Err(e) => return Err(e.into()),
-            }
-        }
-        let due_at_ms = self.due_at(&tokens);
-        *self.lock_current() = Some(Current {
-            tokens,
-            due_at_ms,
-            dirty,
-            retry_not_before_ms: 0,
-            forced_at_ms,
-        });
-        Ok(())
-    }
-
-    fn adopt_without_saving(&self, tokens: TokenSet) -> Secret {
-        let access = tokens.access_token.clone();
-        let due_at_ms = self.due_at(&tokens);
-        *self.lock_current() = Some(Current {
-            tokens,
-            due_at_ms,
-            dirty: false,
-            retry_not_before_ms: 0,
-            forced_at_ms: None,
-        });
-        access
-    }
-
-    async fn obtain(&self, failed: Option<&Secret>) -> Result<Secret> {
-        let now = self.time.now_ms();
-        if failed.is_none()
-            && let Some(c) = self.current_tokens()
-            && !self.is_due(&c, now)
-            && !c.dirty
-        {
-            return Ok(c.tokens.access_token);
-        }
-        let _flight = self.flight.lock().await;
-        let now = self.time.now_ms();
-        let current = self.current_tokens();
-        if let Some(c) = &current {
-            match failed {
-                // RT-13: another task already replaced the token that failed.
-                Some(f) if !c.tokens.access_token.ct_eq(f) => {
-                    return Ok(c.tokens.access_token.clone());
-                }
-                // RT-12: the token from a forced refresh was refused too: stop.
-                Some(_)
-                    if c.forced_at_ms
-                        .is_some_and(|t| now.saturating_sub(t) < 60_000) =>
-                {
-                    return Err(Error::ReauthorizationRequired {
-                        reason: format!(
-                            "{} refused a freshly refreshed token (revoked access?)",
-                            self.tokens.provider.name
-                        ),
-                        location: self.location_text(),
-                    });
-                }
-                None if !self.is_due(c, now) && !c.dirty => {
-                    return Ok(c.tokens.access_token.clone());
-                }
-                _ => {}
-            }
-        }
-
-        let guard = self.lock_store().await?;
-        let stored = self.load_store()?.map(|r| record_tokens(&r));
-
-        // Headless option 1: exchange OAuthVerifier once; later connections use the store.
-        if let Some(v) = &self.verifier {
-            let already = self
-                .load_store()?
-                .and_then(|r| r.extras.get("verifier_sha256").cloned())
-                .is_some_and(|d| d == verifier_digest(v));
-            if !already && failed.is_none() && self.initiate != InitiateOAuth::Off {
-                let tokens = self.exchange_verifier(v).await?;
-                let access = tokens.access_token.clone();
-                self.adopt_and_save(tokens, guard.is_some(), None)?;
-                return Ok(access);
-            }
-        }
-
-        // The freshest candidate: what another process stored (RT-9), else ours, else given.
-        // Unsaved tokens in memory (FS-3) are newer than the file.
-        let mut candidate = match &current {
-            Some(c) if c.dirty => Some(c.tokens.clone()),
-            _ => stored
-                .clone()
-                .or_else(|| current.as_ref().map(|c| c.tokens.clone())),
-        };
-        let mut refresh_first = false;
-        if candidate.is_none()
-            && let Some(g) = &self.given
-        {
-            candidate = Some(g.tokens.clone());
-            refresh_first = g.refresh_first;
-        }
-        if let Some(c) = &candidate {
-            let due = self.due_at(c).is_some_and(|d| now >= d);
-            let is_failed = failed.is_some_and(|f| c.access_token.ct_eq(f));
-            let dirty = current.as_ref().is_some_and(|cur| cur.dirty);
-            if !due && !is_failed && !refresh_first && !c.access_token.is_empty() && !dirty {
-                return Ok(self.adopt_without_saving(c.clone()));
-            }
-            if dirty && !due && !is_failed {
-                // FS-3 retry: the in-memory tokens are newer than the file.
-                if let Some(cur) = current {
-                    let access = cur.tokens.access_token.clone();
-                    self.adopt_and_save(cur.tokens, guard.is_some(), cur.forced_at_ms)?;
-                    return Ok(access);
-                }
-            }
-        }
-
-        let forced = failed.map(|_| now);
-        match candidate.as_ref().and_then(|c| c.refresh_token.clone()) {
-            Some(rt) => {
-                let redirect = self.callback_url.clone();
-                match self
-                    .tokens
-                    .refresh(&rt, redirect.as_deref(), REFRESH_ATTEMPTS)
-                    .await
-                {
-                    Ok(mut tokens) => {
-                        // Keep the old refresh token when none comes back.
-                        if tokens.refresh_token.is_none() {
-                            tokens.refresh_token = Some(rt);
-                        }
-                        let access = tokens.access_token.clone();
-                        self.adopt_and_save(tokens, guard.is_some(), forced)?;
-                        Ok(access)
-                    }
-                    Err(e) if e.is_invalid_grant() => {
-                        // RT-10: a sibling may have rotated the token after our read.
-                        if let Some(disk) = self.load_store()?.map(|r| record_tokens(&r))
-                            && disk.refresh_token.as_ref().is_some_and(|d| !d.ct_eq(&rt))
-                            && !Self::is_expired(&disk, now)
-                        {
-                            return Ok(self.adopt_without_saving(disk));
-                        }
-                        if self.initiate == InitiateOAuth::GetAndRefresh
-                            && matches!(self.grant, Grant::Password { .. })
-                        {
-                            // One re-grant per failure, never a loop (TE-16).
-                            let tokens = self.initial_grant().await?;
-                            let access = tokens.access_token.clone();
-                            self.adopt_and_save(tokens, guard.is_some(), forced)?;
-                            return Ok(access);
-                        }
-                        let reason = if self.tokens.provider.single_use_refresh_tokens {
-                            format!(
-                                "{} refused the refresh token ({e}); it was probably already used by another copy of the settings file — move settings files, don't copy them",
-                                self.tokens.provider.name
-                            )
-                        } else {
-                            format!(
-                                "{} refused the refresh token ({e})",
-                                self.tokens.provider.name
-                            )
-                        };
-                        Err(Error::ReauthorizationRequired {
-                            reason,
-                            location: self.location_text(),
-                        })
-                    }
-                    Err(e) if e.is_transient() => {
-                        // RT-11 / RT-2: keep serving a still-valid token, try again later.
-                        match candidate.filter(|c| !Self::is_expired(c, now) && failed.is_none()) {
-                            Some(valid) => {
-                                tracing::warn!(error = %e, "proactive token refresh failed; using the still-valid token");
-                                let access = self.adopt_without_saving(valid);
-                                if let Some(cur) = self.lock_current().as_mut() {
-                                    cur.retry_not_before_ms = now + RETRY_AFTER_FAILED_REFRESH_MS;
-                                }
-                                Ok(access)
-                            }
-                            None => Err(e),
-                        }
-                    }
-                    Err(e) => Err(e),
-                }
-            }
-            None => {
-                if let Some(c) = candidate.filter(|c| !Self::is_expired(c, now) && failed.is_none())
-                {
-                    // No refresh token but still valid: use it until it expires.
-                    return Ok(self.adopt_without_saving(c));
-                }
-                match self.initiate {
-                    InitiateOAuth::GetAndRefresh => {
-                        let tokens = self.initial_grant().await?;
-                        let access = tokens.access_token.clone();
-                        self.adopt_and_save(tokens, guard.is_some(), forced)?;
-                        Ok(access)
-                    }
-                    InitiateOAuth::Refresh | InitiateOAuth::Off => Err(Error::ReauthorizationRequired {
-                        reason: "no usable OAuth tokens, and InitiateOAuth=REFRESH never prompts: set OAuthVerifier (headless), OAuthAccessToken and OAuthRefreshToken, or use InitiateOAuth=GETANDREFRESH".to_owned(),
-                        location: self.location_text(),
-                    }),
-                }
-            }
-        }
-    }
-
-    /// Password grant or desktop browser flow.
-    async fn initial_grant(&self) -> Result<TokenSet> {
-        match &self.grant {
-            Grant::Password { user, password } => {
-                let scope = self.scopes.join(" ");
-                self.tokens.password(user, password, &scope).await
-            }
-            Grant::AuthorizationCode => self.desktop_flow().await,
-        }
+        Ok(LogoutReport {
+            location: inner.location_text(),
+            deleted: record.is_some(),
+            revocation,
+        })
     }
 
     /// The authorization URL for `redirect_uri` and `state`, with an S256 challenge when the
@@ -798,81 +515,81 @@ impl Authenticator {
         state: &str,
         pkce_verifier: Option<&Secret>,
     ) -> Url {
+        let inner = &self.inner;
         authorization_url(
-            &self.tokens.provider,
-            &self.tokens.client.id,
+            &inner.tokens.provider,
+            &inner.tokens.client.id,
             redirect_uri,
-            &self.scopes,
+            &inner.scopes,
             state,
             pkce_verifier,
         )
     }
+}
 
-    async fn desktop_flow(&self) -> Result<TokenSet> {
-        let callback = self.callback_url.clone().ok_or_else(|| Error::InvalidConfiguration {
-            property: "CallbackURL",
-            message: "the browser flow needs the redirect URI registered with the OAuth app, e.g. CallbackURL=http://localhost:33333".to_owned(),
-        })?;
-        // bind_configured keeps CallbackURL byte for byte: `Url` would add a trailing `/`,
-        // which HubSpot's exact redirect-URI match rejects.
-        let listener = crate::callback::CallbackListener::bind_configured(&callback)
-            .await?
-            .with_provider(self.tokens.provider.name.clone());
-        let redirect_uri = listener.redirect_uri();
-        let state = crate::pkce::random_token();
-        let verifier = self.tokens.provider.pkce.then(crate::pkce::random_token);
-        let url = self.authorization_url(&redirect_uri, state.expose(), verifier.as_ref());
-        let opened = match &self.browser {
-            Some(command) => crate::browser::open_browser_with(url.as_str(), Some(command)),
-            None => crate::browser::open_browser(url.as_str()),
-        };
-        if opened.is_err() {
-            crate::browser::announce(url.as_str());
-        }
-        let result = listener.wait(&state, self.browser_timeout).await?;
-        self.tokens
-            .exchange_code(&result.code, &redirect_uri, verifier.as_ref())
-            .await
-            .map_err(code_error)
+/// The desktop flow: loopback listener, browser, callback (state, then `iss` checked), code
+/// exchange with the PKCE verifier.
+pub(crate) async fn desktop_flow(inner: &Inner) -> Result<TokenSet> {
+    let callback = inner.callback_url.clone().ok_or_else(|| Error::InvalidConfiguration {
+        property: "CallbackURL",
+        message: "the browser flow needs the redirect URI registered with the OAuth app, e.g. CallbackURL=http://localhost:33333".to_owned(),
+    })?;
+    let provider = &inner.tokens.provider;
+    // bind_configured keeps CallbackURL byte for byte: `Url` would add a trailing `/`,
+    // which HubSpot's exact redirect-URI match rejects.
+    let listener = crate::callback::CallbackListener::bind_configured(&callback)
+        .await?
+        .with_provider(provider.name.clone());
+    let redirect_uri = listener.redirect_uri();
+    let state = crate::pkce::random_token();
+    let verifier = provider.pkce.then(crate::pkce::random_token);
+    let url = authorization_url(
+        provider,
+        &inner.tokens.client.id,
+        &redirect_uri,
+        &inner.scopes,
+        state.expose(),
+        verifier.as_ref(),
+    );
+    let opened = match &inner.browser {
+        Some(command) => crate::browser::open_browser_with(url.as_str(), Some(command)),
+        None => crate::browser::open_browser(url.as_str()),
+    };
+    if opened.is_err() {
+        crate::browser::announce(url.as_str());
     }
+    let result = listener.wait(&state, inner.browser_timeout).await?;
+    check_issuer(provider, result.iss.as_deref())?;
+    inner
+        .tokens
+        .exchange_code(&result.code, &redirect_uri, verifier.as_ref())
+        .await
+        .map_err(code_error)
+}
 
-    async fn exchange_verifier(&self, verifier: &Secret) -> Result<TokenSet> {
-        let callback = self.callback_url.clone().ok_or_else(|| Error::InvalidConfiguration {
-            property: "CallbackURL",
-            message: "exchanging OAuthVerifier needs the same redirect URI the authorization URL used; set CallbackURL".to_owned(),
-        })?;
-        if self.store.is_none() {
-            return Err(Error::InvalidConfiguration {
-                property: "OAuthSettingsLocation",
-                message: "OAuthVerifier is exchanged once and the tokens are kept there; set OAuthSettingsLocation".to_owned(),
-            });
-        }
-        let (code, state) = parse_verifier(verifier)?;
-        // PKCE for the two-step flows is derived from the state and the client secret.
-        let pkce = match (
-            &state,
-            &self.tokens.client.secret,
-            self.tokens.provider.pkce,
-        ) {
-            (Some(state), Some(secret), true) => Some(crate::pkce::derived_verifier(secret, state)),
-            _ => None,
-        };
-        self.tokens
-            .exchange_code(&code, &callback, pkce.as_ref())
-            .await
-            .map_err(code_error)
+/// CB-8 (RFC 9207): an `iss` that names another server aborts the flow before the exchange.
+fn check_issuer(provider: &Provider, iss: Option<&str>) -> Result<()> {
+    let Some(iss) = iss else { return Ok(()) };
+    let expected = provider.expected_issuer();
+    if iss.trim_end_matches('/') == expected.trim_end_matches('/') {
+        return Ok(());
     }
+    Err(Error::IssuerMismatch {
+        expected,
+        received: iss.chars().filter(|c| !c.is_control()).take(200).collect(),
+    })
 }
 
 /// A code exchange refused with invalid_grant means the code is stale or used (HL-3), not
 /// that a refresh token died.
-fn code_error(e: Error) -> Error {
+pub(crate) fn code_error(e: Error) -> Error {
     if e.is_invalid_grant() {
         Error::ReauthorizationRequired {
             reason: format!(
                 "the authorization code was refused ({e}); codes expire within minutes and work once — authorize again"
             ),
             location: None,
+            command: None,
         }
     } else {
         e
@@ -942,7 +659,7 @@ pub fn authorization_url(
     url
 }
 
-fn verifier_digest(verifier: &Secret) -> String {
+pub(crate) fn verifier_digest(verifier: &Secret) -> String {
     let d = ring::digest::digest(&ring::digest::SHA256, verifier.expose().trim().as_bytes());
     base64::Engine::encode(
         &base64::engine::general_purpose::URL_SAFE_NO_PAD,
@@ -950,7 +667,7 @@ fn verifier_digest(verifier: &Secret) -> String {
     )
 }
 
-fn record_tokens(r: &TokenRecord) -> TokenSet {
+pub(crate) fn record_tokens(r: &TokenRecord) -> TokenSet {
     TokenSet {
         access_token: r.access_token.clone(),
         refresh_token: r.refresh_token.clone(),
@@ -963,17 +680,18 @@ fn record_tokens(r: &TokenRecord) -> TokenSet {
 
 impl TokenProvider for Authenticator {
     fn access_token(&self) -> BoxFuture<'_, Result<Secret>> {
-        Box::pin(self.obtain(None))
+        Box::pin(self.inner.obtain(None))
     }
 
     fn on_unauthorized<'a>(&'a self, failed: &'a Secret) -> BoxFuture<'a, Result<Secret>> {
-        Box::pin(self.obtain(Some(failed)))
+        Box::pin(self.inner.obtain(Some(failed)))
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::refresh::Current;
     use crate::time::ManualTimeSource;
 
     fn authenticator(margin_s: u64, jitter_s: u64) -> Authenticator {
@@ -1002,17 +720,17 @@ mod tests {
     fn clk_1_exactly_one_side_of_the_boundary_refreshes() {
         let auth = authenticator(60, 0);
         let t = tokens("a", 1_000_000, 3600);
-        let due = auth.due_at(&t).unwrap();
+        let due = auth.inner.due_at(&t).unwrap();
         assert_eq!(due, 1_000_000 + 3_600_000 - 60_000);
         let current = Current {
             tokens: t,
             due_at_ms: Some(due),
-            dirty: false,
+            unsaved: None,
             retry_not_before_ms: 0,
             forced_at_ms: None,
         };
-        assert!(!auth.is_due(&current, due - 1));
-        assert!(auth.is_due(&current, due));
+        assert!(!auth.inner.is_due(&current, due - 1));
+        assert!(auth.inner.is_due(&current, due));
     }
 
     #[test]
@@ -1020,7 +738,7 @@ mod tests {
         let auth = authenticator(60, 30);
         let t = tokens("a", 0, 30);
         // 30 s lifetime, 60 s margin: refresh after 15 s at the earliest, never before use.
-        let due = auth.due_at(&t).unwrap();
+        let due = auth.inner.due_at(&t).unwrap();
         assert!((7_500..=15_000).contains(&due), "{due}");
     }
 
@@ -1030,12 +748,12 @@ mod tests {
         let mut seen = std::collections::HashSet::new();
         for i in 0..200 {
             let t = tokens(&format!("token-{i}"), 0, 3600);
-            let due = auth.due_at(&t).unwrap();
+            let due = auth.inner.due_at(&t).unwrap();
             assert!(
                 (3_600_000 - 300_000 - 30_000..=3_600_000 - 300_000).contains(&due),
                 "{due}"
             );
-            assert_eq!(due, auth.due_at(&t).unwrap());
+            assert_eq!(due, auth.inner.due_at(&t).unwrap());
             seen.insert(due);
         }
         assert!(seen.len() > 100, "jitter spreads deadlines: {}", seen.len());

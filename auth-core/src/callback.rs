@@ -47,7 +47,7 @@ use crate::Error;
 
 /// The request head (request line and headers) is capped so a huge query cannot grow memory
 /// (CB-9); real callbacks are well under 4 KiB.
-const MAX_HEAD: usize = 16 * 1024;
+pub(crate) const MAX_HEAD: usize = 16 * 1024;
 /// A connection that has not sent its whole head by then is dropped (slowloris, CB-10).
 const DEFAULT_HEADER_TIMEOUT: Duration = Duration::from_secs(5);
 /// Writing a page to a client that does not read must not hold a task forever.
@@ -384,12 +384,12 @@ async fn accept_any(listeners: &[TcpListener]) -> io::Result<TcpStream> {
 }
 
 /// The part of the flow state that every connection task needs.
-struct Judge {
-    path: String,
-    state: Secret,
-    provider: String,
+pub(crate) struct Judge {
+    pub(crate) path: String,
+    pub(crate) state: Secret,
+    pub(crate) provider: String,
     /// Set by the first request that ends the flow; later ones get "already completed".
-    completed: AtomicBool,
+    pub(crate) completed: AtomicBool,
 }
 
 /// Why reading the head failed.
@@ -480,7 +480,7 @@ async fn read_head(stream: &mut TcpStream) -> Result<Vec<u8>, HeadError> {
 }
 
 /// The index just past the head's terminating blank line (`\r\n\r\n`, or a bare `\n\n`).
-fn find_head_end(buf: &[u8], from: usize) -> Option<usize> {
+pub(crate) fn find_head_end(buf: &[u8], from: usize) -> Option<usize> {
     (from..buf.len()).find_map(|i| {
         let rest = buf.get(i..)?;
         if rest.starts_with(b"\n\r\n") {
@@ -494,15 +494,15 @@ fn find_head_end(buf: &[u8], from: usize) -> Option<usize> {
 }
 
 /// The parts of a request the listener looks at.
-struct Request<'a> {
-    method: &'a str,
-    path: &'a str,
-    query: &'a str,
+pub(crate) struct Request<'a> {
+    pub(crate) method: &'a str,
+    pub(crate) path: &'a str,
+    pub(crate) query: &'a str,
     /// A speculative load (`Sec-Purpose: prefetch`): must not consume the code (CB-4).
-    prefetch: bool,
+    pub(crate) prefetch: bool,
 }
 
-fn parse_head(head: &[u8]) -> Option<Request<'_>> {
+pub(crate) fn parse_head(head: &[u8]) -> Option<Request<'_>> {
     let line_end = head.iter().position(|&b| b == b'\n')?;
     let line = std::str::from_utf8(head.get(..line_end)?).ok()?;
     let line = line.strip_suffix('\r').unwrap_or(line);
@@ -596,7 +596,10 @@ fn strictly_encoded(query: &str) -> bool {
 
 impl Judge {
     /// Decides the page for a request and whether it ends the flow.
-    fn judge(&self, request: &Request<'_>) -> (Page, Option<Result<CallbackResult, Error>>) {
+    pub(crate) fn judge(
+        &self,
+        request: &Request<'_>,
+    ) -> (Page, Option<Result<CallbackResult, Error>>) {
         if request.method != "GET" || request.path != self.path {
             // Favicon, `/`, HEAD, OPTIONS, another path: not ours, keep waiting (CB-5).
             tracing::debug!(method = request.method, "callback listener: stray request");
@@ -693,7 +696,7 @@ fn html_escape(text: &str) -> String {
 }
 
 /// A small static page: no scripts, no styles, no links, no third-party content (L7).
-struct Page {
+pub(crate) struct Page {
     status: u16,
     reason: &'static str,
     title: &'static str,
@@ -785,7 +788,7 @@ impl Page {
         )
     }
 
-    fn render(&self, with_body: bool) -> Vec<u8> {
+    pub(crate) fn render(&self, with_body: bool) -> Vec<u8> {
         let body = format!(
             "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>{title}</title></head>\n<body><main><h1>{title}</h1><p>{message}</p></main></body></html>\n",
             title = self.title,

@@ -1,5 +1,6 @@
 //! The errors of auth-core, sorted by what the user can do about them.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 /// Everything that can go wrong between a configuration and a bearer token.
@@ -18,12 +19,48 @@ pub enum Error {
         message: String,
     },
     /// The stored tokens cannot be refreshed any more; the user must log in again.
-    #[error("re-authorization required: {reason}{}", location.as_ref().map(|l| format!(" (OAuth settings: {l}; run `connector <source> login` or delete the file and connect with InitiateOAuth=GETANDREFRESH)")).unwrap_or_default())]
+    #[error("re-authorization required: {reason}{}", location.as_ref().map(|l| format!(" (OAuth settings: {l}; {})", login_advice(command.as_deref()))).unwrap_or_default())]
     ReauthorizationRequired {
         /// Why.
         reason: String,
         /// The settings location involved, if any.
         location: Option<String>,
+        /// The CLI name of the source (`acton`, `hubdb`), for the advice.
+        command: Option<String>,
+    },
+    /// The settings file holds tokens that another process rotated but could not save (FS-3):
+    /// its refresh token has already been used.
+    #[error("the OAuth tokens in {location} are out of date: {}", stale_advice(*holder, *holder_running))]
+    StaleSettings {
+        /// The settings file.
+        location: String,
+        /// The process that holds the newer tokens, when recorded.
+        holder: Option<u32>,
+        /// Whether that process is still running (it saves them on its next use).
+        holder_running: bool,
+    },
+    /// The settings file holds tokens issued to another OAuth app; they are neither used,
+    /// overwritten nor deleted.
+    #[error(
+        "{location} holds OAuth tokens of client id {stored_client_id}, not of OAuthClientId {client_id}; use another OAuthSettingsLocation for this app, or delete the file if those tokens are no longer needed"
+    )]
+    TokensOfAnotherClient {
+        /// The settings file.
+        location: String,
+        /// The client id the stored tokens were issued to (not a secret).
+        stored_client_id: String,
+        /// The configured client id.
+        client_id: String,
+    },
+    /// The callback's `iss` names another authorization server (RFC 9207 mix-up defence).
+    #[error(
+        "the authorization response came from issuer {received}, not from {expected}; the flow was aborted (check OAuthAuthorizationURL)"
+    )]
+    IssuerMismatch {
+        /// The issuer we expected.
+        expected: String,
+        /// The `iss` parameter received (escaped, truncated).
+        received: String,
     },
     /// A static token (private app, or InitiateOAuth=OFF) was refused by the API.
     #[error("the {kind} was refused by the API (invalid or revoked); {hint}")]
@@ -111,9 +148,18 @@ pub enum Error {
         /// Why (no body values are included).
         reason: String,
     },
-    /// A network error or timeout talking to the provider.
+    /// A network error before the request reached the provider (connection refused, DNS).
     #[error("cannot reach {url}: {message}")]
     Transport {
+        /// The endpoint (no query string).
+        url: String,
+        /// What failed.
+        message: String,
+    },
+    /// The request may have reached the provider, but its answer was lost (timeout, reset,
+    /// truncated body): the provider may have acted on it.
+    #[error("the answer from {url} was lost: {message}")]
+    AnswerLost {
         /// The endpoint (no query string).
         url: String,
         /// What failed.
@@ -125,23 +171,76 @@ pub enum Error {
     /// The HTTP client could not be built (proxy, certificate).
     #[error("HTTP client setup: {0}")]
     HttpSetup(String),
+    /// The outcome of a refresh shared by every caller that waited for it (single flight).
+    #[error(transparent)]
+    Shared(Arc<Error>),
+}
+
+fn login_advice(command: Option<&str>) -> String {
+    let login = command.map_or_else(
+        || "log in again".to_owned(),
+        |c| format!("run `connector {c} login`"),
+    );
+    format!("{login}, or delete the file and connect with InitiateOAuth=GETANDREFRESH")
+}
+
+fn stale_advice(holder: Option<u32>, running: bool) -> String {
+    match (holder, running) {
+        (Some(pid), true) => format!(
+            "process {pid} refreshed them but could not save the new ones (disk full or not writable?); it retries on its next use: free space or fix the permissions, then try again"
+        ),
+        (Some(pid), false) => format!(
+            "process {pid} refreshed them but exited before it could save the new ones; the stored refresh token is used up: log in again"
+        ),
+        (None, _) => "another process refreshed them but could not save the new ones; free space or fix the permissions, or log in again".to_owned(),
+    }
 }
 
 impl Error {
     /// Whether retrying the same request later may succeed (network, 5xx, 429).
     pub fn is_transient(&self) -> bool {
-        match self {
-            Self::Transport { .. } | Self::RateLimited { .. } => true,
+        match self.inner() {
+            Self::Transport { .. } | Self::AnswerLost { .. } | Self::RateLimited { .. } => true,
+            // TE-7: `server_error` and `temporarily_unavailable` are transient whatever the status.
             Self::TokenEndpoint { status, error, .. } => {
-                *status >= 500 || error.as_deref() == Some("temporarily_unavailable")
+                *status >= 500
+                    || matches!(
+                        error.as_deref(),
+                        Some("temporarily_unavailable" | "server_error")
+                    )
             }
             _ => false,
         }
     }
 
+    /// Whether a request with a single-use credential may be sent again as is: only when the
+    /// provider cannot have acted on it (not reached, or refused as rate limited).
+    pub fn is_safe_to_replay(&self) -> bool {
+        match self.inner() {
+            Self::Transport { .. } | Self::RateLimited { .. } => true,
+            Self::TokenEndpoint { status, error, .. } => {
+                *status == 429 || error.as_deref() == Some("temporarily_unavailable")
+            }
+            _ => false,
+        }
+    }
+
+    /// The error itself, or the one a shared single-flight outcome wraps.
+    pub fn inner(&self) -> &Error {
+        match self {
+            Self::Shared(e) => e.inner(),
+            other => other,
+        }
+    }
+
+    /// Unwraps a shared outcome when this caller holds the last reference.
+    pub(crate) fn from_shared(e: Arc<Error>) -> Error {
+        Arc::try_unwrap(e).unwrap_or_else(Error::Shared)
+    }
+
     /// Whether the provider said the grant (refresh token or code) is dead.
     pub fn is_invalid_grant(&self) -> bool {
-        match self {
+        match self.inner() {
             Self::TokenEndpoint { error, .. } => matches!(
                 error.as_deref(),
                 Some("invalid_grant" | "BAD_REFRESH_TOKEN" | "BAD_AUTH_CODE" | "EXPIRED_AUTH_CODE")

@@ -18,6 +18,12 @@ pub struct ClientCredentials {
     pub secret: Option<Secret>,
 }
 
+/// The longest a single token request may take, even with `Timeout=0` (TE-10): a stalled
+/// token endpoint must not hold the store's cross-process lock forever.
+pub const MAX_TOKEN_REQUEST_TIME: Duration = Duration::from_secs(60);
+/// The longest wait between refresh attempts (`Retry-After` is capped to this).
+const MAX_RETRY_WAIT: Duration = Duration::from_secs(30);
+
 /// Sends token requests for one provider.
 #[derive(Debug, Clone)]
 pub struct TokenClient {
@@ -25,6 +31,7 @@ pub struct TokenClient {
     pub(crate) client: ClientCredentials,
     pub(crate) http: reqwest::Client,
     pub(crate) time: SharedTimeSource,
+    request_timeout: Duration,
 }
 
 impl TokenClient {
@@ -40,7 +47,28 @@ impl TokenClient {
             client,
             http,
             time,
+            request_timeout: MAX_TOKEN_REQUEST_TIME,
         }
+    }
+
+    /// Bounds each token request by `timeout` (the `Timeout` property), at most
+    /// [`MAX_TOKEN_REQUEST_TIME`]; `None` (`Timeout=0`) means that maximum.
+    pub fn with_timeout(mut self, timeout: Option<Duration>) -> Self {
+        self.request_timeout = timeout
+            .filter(|t| !t.is_zero())
+            .map_or(MAX_TOKEN_REQUEST_TIME, |t| t.min(MAX_TOKEN_REQUEST_TIME));
+        self
+    }
+
+    /// The bound of one token request.
+    pub fn request_timeout(&self) -> Duration {
+        self.request_timeout
+    }
+
+    /// The longest [`TokenClient::refresh`] can take with `attempts` tries: every request
+    /// timing out, plus the waits between them.
+    pub fn worst_case_refresh(&self, attempts: u32) -> Duration {
+        self.request_timeout * attempts + MAX_RETRY_WAIT * attempts.saturating_sub(1)
     }
 
     /// The provider definition.
@@ -74,6 +102,11 @@ impl TokenClient {
 
     /// Uses a refresh token, retrying transient failures with bounded backoff that honours
     /// `Retry-After` (at most `attempts` tries).
+    ///
+    /// A single-use refresh token (the provider rotates them, as Act-On does) is sent again only
+    /// when the provider cannot have acted on it (not reached, or rate limited). After a lost
+    /// answer or a server error the provider may already have rotated it, so this returns the
+    /// error at once and leaves the decision to the caller, which re-reads the store first.
     pub async fn refresh(
         &self,
         refresh_token: &Secret,
@@ -83,30 +116,47 @@ impl TokenClient {
         let mut delay = Duration::from_millis(500);
         let mut attempt = 1;
         loop {
-            let mut form = vec![
-                ("grant_type", "refresh_token".to_owned()),
-                ("refresh_token", refresh_token.expose().to_owned()),
-            ];
-            if let (true, Some(uri)) = (self.provider.redirect_uri_on_refresh, redirect_uri) {
-                form.push(("redirect_uri", uri.to_owned()));
-            }
-            let scrub = [refresh_token.expose()];
-            match self.send("refresh_token", form, &scrub).await {
-                Err(e) if e.is_transient() && attempt < attempts => {
-                    let wait = match &e {
-                        Error::RateLimited {
-                            retry_after: Some(d),
-                            ..
-                        } => (*d).min(Duration::from_secs(30)),
-                        _ => delay,
-                    };
-                    tracing::warn!(attempt, error = %e, "token refresh failed; retrying");
-                    tokio::time::sleep(wait).await;
-                    delay = (delay * 2).min(Duration::from_secs(8));
-                    attempt += 1;
-                }
+            let result = self.refresh_once(refresh_token, redirect_uri).await;
+            let error = match result {
+                Err(e) if attempt < attempts && self.may_retry(&e) => e,
                 other => return other,
-            }
+            };
+            let wait = match &error {
+                Error::RateLimited {
+                    retry_after: Some(d),
+                    ..
+                } => (*d).min(MAX_RETRY_WAIT),
+                _ => delay,
+            };
+            tracing::warn!(attempt, error = %error, "token refresh failed; retrying");
+            tokio::time::sleep(wait).await;
+            delay = (delay * 2).min(Duration::from_secs(8));
+            attempt += 1;
+        }
+    }
+
+    /// One refresh request, never retried.
+    pub async fn refresh_once(
+        &self,
+        refresh_token: &Secret,
+        redirect_uri: Option<&str>,
+    ) -> Result<TokenSet> {
+        let mut form = vec![
+            ("grant_type", "refresh_token".to_owned()),
+            ("refresh_token", refresh_token.expose().to_owned()),
+        ];
+        if let (true, Some(uri)) = (self.provider.redirect_uri_on_refresh, redirect_uri) {
+            form.push(("redirect_uri", uri.to_owned()));
+        }
+        let scrub = [refresh_token.expose()];
+        self.send("refresh_token", form, &scrub).await
+    }
+
+    fn may_retry(&self, e: &Error) -> bool {
+        if self.provider.single_use_refresh_tokens {
+            e.is_safe_to_replay()
+        } else {
+            e.is_transient()
         }
     }
 
@@ -146,29 +196,30 @@ impl TokenClient {
                 );
             }
         }
+        let endpoint = self.provider.endpoint_name();
         let body = serde_urlencoded::to_string(&form).map_err(|e| Error::InvalidTokenResponse {
-            provider: self.provider.name.clone(),
+            provider: endpoint.clone(),
             reason: format!("cannot encode the request: {e}"),
         })?;
         tracing::debug!(provider = %self.provider.name, grant, url = %crate::http::display_url(&url), "token request");
         let response = request
             .header("Content-Type", "application/x-www-form-urlencoded")
             .header("Accept", "application/json")
+            .timeout(self.request_timeout)
             .body(body)
             .send()
             .await
-            .map_err(|e| crate::http::transport_error(&url, e))?;
+            .map_err(|e| token_transport_error(&url, e))?;
         let status = response.status().as_u16();
         let retry_after = response
             .headers()
             .get(reqwest::header::RETRY_AFTER)
             .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.trim().parse::<u64>().ok())
-            .map(Duration::from_secs);
+            .and_then(|v| retry_after(v, self.time.now_ms()));
         if (300..400).contains(&status) {
             // Never follow: the redirect target would receive the client secret (T9).
             return Err(Error::TokenEndpoint {
-                provider: self.provider.name.clone(),
+                provider: endpoint,
                 grant,
                 status,
                 error: Some("redirect".to_owned()),
@@ -185,7 +236,7 @@ impl TokenClient {
             scrub_all.push(secret.expose());
         }
         let result = token::parse(&Answer {
-            provider: &self.provider.name,
+            provider: &endpoint,
             grant,
             status,
             retry_after,
@@ -216,7 +267,7 @@ async fn read_capped(mut response: reqwest::Response, url: &reqwest::Url) -> Res
     while let Some(chunk) = response
         .chunk()
         .await
-        .map_err(|e| crate::http::transport_error(url, e))?
+        .map_err(|e| token_transport_error(url, e))?
     {
         if body.len() + chunk.len() > token::MAX_BODY {
             return Err(Error::InvalidTokenResponse {
@@ -227,4 +278,51 @@ async fn read_capped(mut response: reqwest::Response, url: &reqwest::Url) -> Res
         body.extend_from_slice(&chunk);
     }
     Ok(body)
+}
+
+/// A transport failure of a token request: [`Error::Transport`] when the request cannot have
+/// reached the server (connecting failed), [`Error::AnswerLost`] otherwise (timeout, reset,
+/// truncated body), because then the server may have acted on it.
+fn token_transport_error(url: &reqwest::Url, error: reqwest::Error) -> Error {
+    let reached = !error.is_connect();
+    match crate::http::transport_error(url, error) {
+        Error::Transport { url, message } if reached => Error::AnswerLost { url, message },
+        other => other,
+    }
+}
+
+/// `Retry-After` as seconds or as an HTTP date (RFC 9110 §10.2.3), relative to `now_ms`.
+fn retry_after(value: &str, now_ms: u64) -> Option<Duration> {
+    let value = value.trim();
+    if let Ok(seconds) = value.parse::<u64>() {
+        return Some(Duration::from_secs(seconds));
+    }
+    let at = httpdate::parse_http_date(value).ok()?;
+    let at_ms = at
+        .duration_since(std::time::UNIX_EPOCH)
+        .ok()
+        .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))?;
+    Some(Duration::from_millis(at_ms.saturating_sub(now_ms)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn te_6_retry_after_as_seconds_or_http_date() {
+        assert_eq!(retry_after(" 7 ", 0), Some(Duration::from_secs(7)));
+        // Sun, 06 Nov 1994 08:49:37 GMT = 784111777 s.
+        let now_ms = 784_111_770_000;
+        assert_eq!(
+            retry_after("Sun, 06 Nov 1994 08:49:37 GMT", now_ms),
+            Some(Duration::from_secs(7))
+        );
+        assert_eq!(
+            retry_after("Sun, 06 Nov 1994 08:49:37 GMT", now_ms + 60_000),
+            Some(Duration::ZERO),
+            "a date in the past means now"
+        );
+        assert_eq!(retry_after("soon", now_ms), None);
+    }
 }

@@ -49,10 +49,14 @@ mod authenticator;
 pub mod browser;
 pub mod callback;
 mod error;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod grants;
 pub mod http;
 pub mod pkce;
 pub mod provider;
+mod refresh;
+mod revoke;
 pub mod time;
 pub mod token;
 
@@ -61,6 +65,7 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 
+pub(crate) use authenticator::PENDING_STATE;
 pub use authenticator::{
     Authenticator, AuthenticatorBuilder, DEFAULT_BROWSER_TIMEOUT, DEFAULT_LOCK_TIMEOUT,
     DEFAULT_REFRESH_JITTER, DEFAULT_REFRESH_MARGIN, Grant, TokenStatus, authenticator_for,
@@ -68,6 +73,8 @@ pub use authenticator::{
 };
 pub use connstr::Secret;
 pub use error::{Error, Result};
+pub use refresh::wait_for_pending_refreshes;
+pub use revoke::{LogoutReport, Revocation};
 
 /// A boxed future, as the object-safe trait methods return.
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;

@@ -43,11 +43,34 @@ pub struct Provider {
     pub default_expires_in: Option<u64>,
     /// A hint appended to rate-limit errors on password/code grants.
     pub grant_rate_limit_advice: &'static str,
-    /// Where a refresh token can be revoked: `{token}` is replaced by the token (HubSpot).
-    pub refresh_token_revocation_url: Option<String>,
+    /// The RFC 7009 revocation endpoint `logout` posts the refresh token to, when known.
+    pub revocation_url: Option<Url>,
+    /// The issuer an authorization response's `iss` must name (RFC 9207); `None`: the origin of
+    /// the authorization endpoint.
+    pub issuer: Option<String>,
 }
 
 impl Provider {
+    /// The issuer an `iss` parameter must match: [`Provider::issuer`], else the authorization
+    /// endpoint's origin.
+    pub fn expected_issuer(&self) -> String {
+        self.issuer
+            .clone()
+            .unwrap_or_else(|| self.authorization_url.origin().ascii_serialization())
+    }
+
+    /// The name used in messages: the provider and the token endpoint's host, so that an error
+    /// from an endpoint pointed elsewhere does not claim to come from the vendor alone.
+    pub fn endpoint_name(&self) -> String {
+        match self.token_url.host_str() {
+            Some(host) => match self.token_url.port() {
+                Some(port) => format!("{} ({host}:{port})", self.name),
+                None => format!("{} ({host})", self.name),
+            },
+            None => self.name.clone(),
+        }
+    }
+
     /// A provider with RFC 6749 defaults: body client auth, PKCE on, no scopes.
     pub fn new(
         name: &str,
@@ -67,7 +90,8 @@ impl Provider {
             redirect_uri_on_refresh: false,
             default_expires_in: None,
             grant_rate_limit_advice: "wait and try again",
-            refresh_token_revocation_url: None,
+            revocation_url: None,
+            issuer: None,
         })
     }
 }

@@ -292,20 +292,6 @@ async fn te_200_with_an_error_body_is_an_error() {
     assert!(err.is_invalid_grant(), "{err}");
 }
 
-#[tokio::test]
-async fn te_transient_refresh_errors_are_retried_with_backoff() {
-    let f = fixture().await;
-    let auth = f.acton_password(Some(f.store("s.txt")));
-    let old = auth.access_token().await.unwrap();
-    f.advance_past_expiry();
-    f.emu
-        .acton()
-        .inject(Fault::status(502, 2).on(FaultTarget::Token));
-    let new = auth.access_token().await.unwrap();
-    assert!(!new.ct_eq(&old));
-    assert_eq!(f.emu.acton().stats().token_grants.refresh_token, 1);
-}
-
 /// Runs the HubSpot authorization page with auto-approve and returns the callback URL it
 /// redirects to (what a user would paste as OAuthVerifier).
 async fn authorize_via_redirect(f: &Fixture, state: &str, verifier: Option<&Secret>) -> String {

@@ -46,7 +46,7 @@ async fn recording_proxy() -> (u16, Arc<Mutex<Vec<String>>>) {
 }
 
 #[tokio::test]
-async fn http_proxy_properties_route_token_requests_through_the_proxy() {
+async fn te_12_http_proxy_properties_route_token_requests_through_the_proxy() {
     let (port, seen) = recording_proxy().await;
     let provider = Provider::new(
         "Act-On",

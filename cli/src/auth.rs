@@ -60,7 +60,7 @@ async fn run_auth(source: &str, auth: Auth, command: &SourceCommand) -> Result<(
             let revoked = authenticator.logout().await.map_err(|e| auth_error(&e))?;
             print_stdout(&format!(
                 "stored tokens deleted{}",
-                if revoked {
+                if revoked.revocation.is_revoked() {
                     "; refresh token revoked"
                 } else {
                     ""

@@ -271,6 +271,13 @@ pub static SHARED: &[PropertyDef] = &[
         "(ours) The OAuth token endpoint; defaults to the real service.",
     ),
     prop(
+        "OAuthRevocationURL",
+        T::Url,
+        None,
+        G::Connection,
+        "(ours) The OAuth token revocation endpoint (RFC 7009) that logout uses; defaults to the real service's, where it has one.",
+    ),
+    prop(
         "SSLServerCert",
         T::String,
         None,

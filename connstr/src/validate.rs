@@ -203,6 +203,8 @@ pub struct CommonConfig {
     pub oauth_authorization_url: Url,
     /// Token endpoint (resolved default).
     pub oauth_access_token_url: Url,
+    /// `OAuthRevocationURL`, when set (sources supply their default).
+    pub oauth_revocation_url: Option<Url>,
     /// API base URL (resolved default).
     pub api_base_url: Url,
     /// `SSLServerCert`.
@@ -429,6 +431,16 @@ impl<'a> Validator<'a> {
         }
     }
 
+    /// A URL property without a default: `None` when unset (or invalid, which is recorded).
+    pub fn optional_url(&mut self, name: &str) -> Option<Url> {
+        let def = self.def(name);
+        let set = self
+            .cs
+            .get(def.name)
+            .is_some_and(|t| !t.trim().is_empty());
+        set.then(|| self.url(name, "https://invalid.invalid/"))
+    }
+
     /// Records that `property` is required `because` (e.g. "when AuthScheme=OAuthPassword").
     pub fn require(&mut self, present: bool, property: &'static str, because: &str) {
         if !present {
@@ -441,6 +453,7 @@ impl<'a> Validator<'a> {
 
     /// The properties every source shares, with the source's resolved endpoints.
     pub fn common(&mut self, api_base_url: Url, authorize: Url, token: Url) -> CommonConfig {
+        let oauth_revocation_url = self.optional_url("OAuthRevocationURL");
         let initiate_oauth = match self.enum_value("InitiateOAuth").as_deref() {
             Some("REFRESH") => InitiateOAuth::Refresh,
             Some("GETANDREFRESH") => InitiateOAuth::GetAndRefresh,
@@ -524,6 +537,7 @@ impl<'a> Validator<'a> {
             scope: self.string("Scope"),
             oauth_authorization_url: authorize,
             oauth_access_token_url: token,
+            oauth_revocation_url,
             api_base_url,
             ssl_server_cert: self.string("SSLServerCert"),
             firewall,

@@ -31,7 +31,9 @@ pub fn provider(config: &ActOnConfig) -> Provider {
         redirect_uri_on_refresh: false,
         default_expires_in: Some(3600),
         grant_rate_limit_advice: "Act-On allows 5 password or code grants per hour per user; wait before trying again (refreshes are not limited this way)",
-        refresh_token_revocation_url: None,
+        // Act-On publishes no revocation endpoint; OAuthRevocationURL can name one.
+        revocation_url: common.oauth_revocation_url.clone(),
+        issuer: None,
     }
 }
 

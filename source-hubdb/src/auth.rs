@@ -29,7 +29,6 @@ use crate::config::{HubDbAuthScheme, HubDbConfig};
 /// ```
 pub fn provider(config: &HubDbConfig) -> Provider {
     let common = &config.common;
-    let base = common.api_base_url.as_str().trim_end_matches('/');
     let scopes: Vec<String> = match common.scope.as_deref().map(str::trim) {
         Some(s) if !s.is_empty() => s
             .split([' ', ','])
@@ -53,7 +52,13 @@ pub fn provider(config: &HubDbConfig) -> Provider {
         // HubSpot's access tokens live 30 minutes.
         default_expires_in: Some(1800),
         grant_rate_limit_advice: "wait a few seconds and try again",
-        refresh_token_revocation_url: Some(format!("{base}/oauth/v1/refresh-tokens/{{token}}")),
+        revocation_url: Some(common.oauth_revocation_url.clone().unwrap_or_else(|| {
+            let mut url = common.oauth_access_token_url.clone();
+            url.set_path("/oauth/2026-03/token/revoke");
+            url.set_query(None);
+            url
+        })),
+        issuer: None,
     }
 }
 

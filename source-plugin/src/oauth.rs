@@ -92,6 +92,19 @@ impl OAuthProcedures {
         ))
     }
 
+    /// The authenticator of this connection's token store, when `OAuthSettingsLocation` is set.
+    fn stored_authenticator(&self) -> Result<Option<auth_core::Authenticator>> {
+        if self.common.oauth_settings_location.is_none() {
+            return Ok(None);
+        }
+        let mut common = self.common.clone();
+        common.initiate_oauth = InitiateOAuth::Refresh;
+        common.oauth_verifier = None;
+        auth_core::Authenticator::from_config(self.provider.clone(), &common, self.grant.clone())
+            .map(Some)
+            .map_err(auth_error)
+    }
+
     fn scopes(&self, args: &Args) -> Vec<String> {
         let text = args
             .text("Scope")
@@ -173,14 +186,24 @@ impl OAuthProcedures {
             Some(s) => s,
             None => self.new_state()?,
         };
+        let pkce = self.pkce_for(&state);
         let url = auth_core::authorization_url(
             &self.provider,
             &self.client()?.id,
             &callback,
             &self.scopes(&args),
             &state,
-            self.pkce_for(&state).as_ref(),
+            pkce.as_ref(),
         );
+        if pkce.is_some() {
+            // The headless flow pastes back only the code (`OAuthVerifier=<code>`): keep the
+            // state with the stored tokens so that the PKCE verifier can be derived then.
+            if let Some(auth) = self.stored_authenticator()? {
+                auth.remember_pending_state(&state)
+                    .await
+                    .map_err(auth_error)?;
+            }
+        }
         Ok(ProcedureOutput::row(vec![("URL", Some(url.to_string()))]))
     }
 
@@ -245,15 +268,36 @@ impl OAuthProcedures {
     }
 
     async fn refresh(&self, args: Args) -> Result<ProcedureOutput> {
-        let refresh = args
+        let given = args
             .text("OAuthRefreshToken")
             .map(Secret::new)
-            .or_else(|| self.common.oauth_refresh_token.clone())
-            .ok_or(Error::MissingInput {
-                procedure: "RefreshOAuthAccessToken",
-                input: "OAuthRefreshToken",
-                description: "the refresh token returned by GetOAuthAccessToken",
-            })?;
+            .or_else(|| self.common.oauth_refresh_token.clone());
+        // The stored refresh token goes through the authenticator: under the store's lock, and
+        // its successor saved (a single-use token used here would otherwise leave the store
+        // holding a dead one).
+        if let Some(auth) = self.stored_authenticator()? {
+            let stored = match auth.store() {
+                Some(store) => store
+                    .try_load()
+                    .map_err(|e| auth_error(e.into()))?
+                    .and_then(|r| r.refresh_token),
+                None => None,
+            };
+            if stored.is_some()
+                && given
+                    .as_ref()
+                    .is_none_or(|g| stored.as_ref().is_some_and(|s| s.ct_eq(g)))
+            {
+                let tokens = auth.refresh_now().await.map_err(auth_error)?;
+                return Ok(token_output(&tokens));
+            }
+        }
+        let refresh = given.ok_or(Error::MissingInput {
+            procedure: "RefreshOAuthAccessToken",
+            input: "OAuthRefreshToken",
+            description: "the refresh token returned by GetOAuthAccessToken (or set OAuthSettingsLocation to refresh the stored one)",
+        })?;
+        // Never replayed after a lost answer when the provider's refresh tokens are single-use.
         let mut tokens = self
             .token_client()?
             .refresh(&refresh, None, 3)

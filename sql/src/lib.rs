@@ -71,6 +71,8 @@ mod dml;
 mod error;
 mod exec;
 pub mod export;
+#[doc(hidden)]
+pub mod fuzzing;
 mod lex;
 mod provider;
 mod resolve;

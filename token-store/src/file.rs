@@ -273,6 +273,7 @@ impl FileStore {
         drop(plaintext);
 
         fsio::atomic_write(&target, &bytes, self.hook.as_deref())?;
+        crate::unsaved::remove_all(&target);
         let revision = rec.revision;
         st.last_revision = revision;
         st.last = Some(Cached { bytes, record: rec });
@@ -371,9 +372,18 @@ impl TokenStore for FileStore {
                 Err(e) => return Err(Error::io("delete", &p, e)),
             }
         }
+        crate::unsaved::remove_all(&target);
         fsio::sync_dir(key::parent_dir(&target));
         self.state().last = None;
         Ok(())
+    }
+
+    fn mark_unsaved(&self, stale_revision: u64) -> Result<()> {
+        crate::unsaved::write(&resolve_target(&self.path)?, stale_revision)
+    }
+
+    fn unsaved_mark(&self) -> Option<crate::UnsavedMark> {
+        crate::unsaved::read(&resolve_target(&self.path).ok()?)
     }
 
     fn lock(&self, timeout: Duration) -> Result<StoreLock> {

@@ -62,12 +62,15 @@ pub mod fault;
 mod file;
 mod format;
 mod fsio;
+#[doc(hidden)]
+pub mod fuzzing;
 mod key;
 mod location;
 mod lock;
 mod memory;
 mod record;
 mod store;
+mod unsaved;
 
 pub use connstr::Secret;
 pub use error::{Error, Result};
@@ -84,3 +87,4 @@ pub use location::{
 pub use memory::MemoryStore;
 pub use record::TokenRecord;
 pub use store::{DEFAULT_LOCK_TIMEOUT, StoreLock, TokenStore, open_store};
+pub use unsaved::UnsavedMark;

@@ -93,6 +93,20 @@ pub trait TokenStore: Send + Sync + Debug {
     /// Whether the stored record changed (written or deleted by anyone else) since this
     /// handle last loaded or saved it. Cheap: no decryption.
     fn has_changed(&self) -> Result<bool>;
+
+    /// Records that this process rotated the tokens of revision `stale_revision` but could not
+    /// save the new ones (FS-3), so that other processes report it instead of presenting the
+    /// used-up refresh token. The next successful [`TokenStore::save`] removes the mark.
+    /// In-process stores have nothing to tell: the default does nothing.
+    fn mark_unsaved(&self, stale_revision: u64) -> Result<()> {
+        let _ = stale_revision;
+        Ok(())
+    }
+
+    /// The mark another process left with [`TokenStore::mark_unsaved`], if any.
+    fn unsaved_mark(&self) -> Option<crate::UnsavedMark> {
+        None
+    }
 }
 
 /// Opens the store a location names. Nothing is read or created until it is used.

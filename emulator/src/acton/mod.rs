@@ -497,7 +497,8 @@ impl ActOn {
         let client_id = get("client_id");
         match st.clients.iter().find(|c| c.client_id == client_id) {
             Some(c) if util::secret_eq(&c.client_secret, &get("client_secret")) => {}
-            _ => return oauth_error(401, "invalid_client", "Client Authentication failed."),
+            // Act-On's spec (api-updates B4/D7): a bad client is 401 `access_denied`.
+            _ => return oauth_error(401, "access_denied", "Unauthorized"),
         }
         let username = match grant.as_str() {
             "password" => {
@@ -515,11 +516,8 @@ impl ActOn {
                         u.username.clone()
                     }
                     None => {
-                        return oauth_error(
-                            400,
-                            "invalid_grant",
-                            "Authentication failed for the given username and password",
-                        );
+                        // 403, not RFC 6749's 400 (api-updates D7).
+                        return oauth_error(403, "invalid_grant", "Wrong email or password.");
                     }
                 }
             }
@@ -559,9 +557,9 @@ impl ActOn {
                     Some(r) if r.active && r.client_id == client_id => r.username.clone(),
                     _ => {
                         return oauth_error(
-                            400,
+                            403,
                             "invalid_grant",
-                            "Invalid or expired refresh token",
+                            "Unknown or invalid refresh token.",
                         );
                     }
                 };

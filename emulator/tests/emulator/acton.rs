@@ -36,7 +36,7 @@ async fn password_grant_returns_act_on_token_shape() {
         ],
     )
     .await;
-    assert_eq!((s, b["error"].clone()), (400, json!("invalid_grant")));
+    assert_eq!((s, b["error"].clone()), (403, json!("invalid_grant")));
     let (s, b) = token_req(
         &c,
         &a.token_url,
@@ -49,7 +49,7 @@ async fn password_grant_returns_act_on_token_shape() {
         ],
     )
     .await;
-    assert_eq!((s, b["error"].clone()), (401, json!("invalid_client")));
+    assert_eq!((s, b["error"].clone()), (401, json!("access_denied")));
     let (s, b) = token_req(&c, &a.token_url, &[("grant_type", "client_credentials")]).await;
     assert_eq!(
         (s, b["error"].clone()),
@@ -177,11 +177,11 @@ async fn refresh_tokens_are_single_use_and_new_grants_invalidate_old_ones() {
     let rt2 = t2["refresh_token"].as_str().expect("rt").to_string();
     assert_ne!(rt1, rt2);
     let (s, b) = refresh(rt1).await;
-    assert_eq!((s, b["error"].clone()), (400, json!("invalid_grant")));
+    assert_eq!((s, b["error"].clone()), (403, json!("invalid_grant")));
     let _t3 = acton_password_token(&emu).await;
     let (s, _) = refresh(rt2).await;
     assert_eq!(
-        s, 400,
+        s, 403,
         "a new password grant ends the previous refresh token"
     );
     emu.shutdown().await;
