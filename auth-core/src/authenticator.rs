@@ -803,4 +803,30 @@ mod tests {
         );
         assert_eq!(pairs["code_challenge_method"], "S256");
     }
+
+    #[test]
+    fn cb_8_a_mismatched_issuer_aborts_the_flow_before_the_exchange() {
+        let provider = Provider::new(
+            "P",
+            "P",
+            "https://auth.example/oauth/authorize",
+            "https://auth.example/t",
+        )
+        .unwrap();
+        assert!(
+            check_issuer(&provider, None).is_ok(),
+            "no iss: nothing to check"
+        );
+        assert!(check_issuer(&provider, Some("https://auth.example")).is_ok());
+        assert!(check_issuer(&provider, Some("https://auth.example/")).is_ok());
+        let err = check_issuer(&provider, Some("https://evil.example\n")).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "the authorization response came from issuer https://evil.example, not from https://auth.example; the flow was aborted (check OAuthAuthorizationURL)"
+        );
+        let mut pinned = provider.clone();
+        pinned.issuer = Some("https://issuer.example".into());
+        assert!(check_issuer(&pinned, Some("https://auth.example")).is_err());
+        assert!(check_issuer(&pinned, Some("https://issuer.example")).is_ok());
+    }
 }

@@ -577,16 +577,118 @@ async fn cb_12_port_in_use_is_clear() {
     drop(other);
 
     // Taken on ::1 only: localhost would let the browser reach the other program (CB-14).
-    if let Ok(v6) = std::net::TcpListener::bind("[::1]:0") {
+    if has_ipv6_loopback("cb_12_port_in_use_is_clear") {
+        let v6 = std::net::TcpListener::bind("[::1]:0").unwrap();
         let port = v6.local_addr().unwrap().port();
         let err = CallbackListener::bind_configured(&format!("http://localhost:{port}/cb"))
             .await
             .unwrap_err();
         assert!(
-            matches!(&err, Error::CallbackPortInUse { address, .. } if address == "::1"),
+            matches!(&err, Error::CallbackPortInUse { address, port: p } if address == "::1" && *p == port),
             "{err:?}"
         );
     }
+}
+
+/// Whether this machine has an IPv6 loopback address. Without one (IPv6 disabled, as in some
+/// containers) the IPv6 half of a test cannot run, and it says so on stderr instead of passing
+/// silently; any other bind error fails the test.
+fn has_ipv6_loopback(test: &str) -> bool {
+    match std::net::TcpListener::bind("[::1]:0") {
+        Ok(_) => true,
+        Err(e) if family_unavailable(&e) => {
+            eprintln!(
+                "SKIPPED the IPv6 part of {test}: this machine has no IPv6 loopback address ({e})"
+            );
+            false
+        }
+        Err(e) => panic!("binding [::1]:0 failed for another reason than missing IPv6: {e}"),
+    }
+}
+
+/// EADDRNOTAVAIL or EAFNOSUPPORT: the address family or address is not configured here.
+fn family_unavailable(e: &std::io::Error) -> bool {
+    #[cfg(target_os = "linux")]
+    const EAFNOSUPPORT: i32 = 97;
+    #[cfg(any(target_os = "macos", target_os = "ios", target_os = "freebsd"))]
+    const EAFNOSUPPORT: i32 = 47;
+    #[cfg(windows)]
+    const EAFNOSUPPORT: i32 = 10047;
+    #[cfg(not(any(
+        target_os = "linux",
+        target_os = "macos",
+        target_os = "ios",
+        target_os = "freebsd",
+        windows
+    )))]
+    const EAFNOSUPPORT: i32 = -1;
+    e.kind() == std::io::ErrorKind::AddrNotAvailable || e.raw_os_error() == Some(EAFNOSUPPORT)
+}
+
+/// CB-14: a dev server listening on the wildcard address (`[::]`, which on Linux is dual-stack
+/// and covers 0.0.0.0 too) with the callback port.
+///
+/// The row's premise ("we never advertise localhost") is corrected at the top of the research:
+/// the providers require the registered `CallbackURL` (HubSpot refuses IP literals), so it is
+/// sent exactly as configured, often `http://localhost:PORT`. What keeps the code from the other
+/// program is the bind: every loopback address the host stands for is bound, and if any of them
+/// is taken — by a wildcard listener or one on `::1` only — the flow refuses to start with
+/// `CallbackPortInUse` before the browser opens, so no code is ever issued for that port.
+#[tokio::test]
+async fn cb_14_a_dev_server_on_the_wildcard_address_makes_the_flow_refuse_to_start() {
+    let test = "cb_14_a_dev_server_on_the_wildcard_address_makes_the_flow_refuse_to_start";
+    let mut wildcards = vec![("0.0.0.0", std::net::TcpListener::bind("0.0.0.0:0").unwrap())];
+    if has_ipv6_loopback(test) {
+        wildcards.push(("[::]", std::net::TcpListener::bind("[::]:0").unwrap()));
+    }
+    for (name, dev) in &wildcards {
+        let port = dev.local_addr().unwrap().port();
+        let mut urls = vec![
+            format!("http://localhost:{port}/callback"),
+            format!("http://127.0.0.1:{port}/callback"),
+        ];
+        if *name == "[::]" {
+            urls.push(format!("http://[::1]:{port}/callback"));
+        }
+        for url in urls {
+            match CallbackListener::bind_configured(&url).await {
+                Err(Error::CallbackPortInUse { port: p, .. }) => assert_eq!(p, port, "{url}"),
+                other => {
+                    panic!("{name} dev server, {url}: expected CallbackPortInUse, got {other:?}")
+                }
+            }
+        }
+        // Nothing of ours is listening on the port: only the dev server could answer, and no
+        // authorization URL was made for it.
+        dev.set_nonblocking(true).unwrap();
+        assert!(
+            dev.accept().is_err(),
+            "{name}: nobody connected to the dev server"
+        );
+    }
+}
+
+/// CB-14 with an IP-literal CallbackURL: a program on the other address family's loopback
+/// (`[::1]:PORT`) cannot receive the redirect, because the redirect URI names 127.0.0.1 and only
+/// 127.0.0.1 is bound and advertised.
+#[tokio::test]
+async fn cb_14_an_ip_literal_callback_never_reaches_a_listener_on_the_other_family() {
+    let test = "cb_14_an_ip_literal_callback_never_reaches_a_listener_on_the_other_family";
+    if !has_ipv6_loopback(test) {
+        return;
+    }
+    let dev = std::net::TcpListener::bind("[::1]:0").unwrap();
+    dev.set_nonblocking(true).unwrap();
+    let port = dev.local_addr().unwrap().port();
+    let url = format!("http://127.0.0.1:{port}/callback");
+    let (flow, addr, redirect) = start_flow(&url, Duration::from_secs(10)).await;
+    assert_eq!(redirect, url, "advertised exactly as configured");
+    assert_eq!(addr, SocketAddr::from(([127, 0, 0, 1], port)));
+    // The browser follows the redirect URI: 127.0.0.1.
+    let r = send(addr, &valid_callback()).await;
+    assert_eq!(r.status, 200);
+    assert_eq!(finish(flow).await.unwrap().code.expose(), CODE);
+    assert!(dev.accept().is_err(), "the other program received nothing");
 }
 
 #[tokio::test]
@@ -626,19 +728,32 @@ async fn cb_15_dropped_wait_releases_port() {
 
 #[tokio::test]
 async fn cb_17_callback_after_completion_is_refused() {
-    let (flow, addr, _) = start_flow("http://localhost:0/callback", Duration::from_secs(10)).await;
-    let listener_addrs = {
-        // Both loopback families (when this machine has IPv6) close.
-        let port = addr.port();
-        let mut v = vec![SocketAddr::from(([127, 0, 0, 1], port))];
-        if std::net::TcpListener::bind("[::1]:0").is_ok() {
-            v.push(SocketAddr::from((std::net::Ipv6Addr::LOCALHOST, port)));
-        }
-        v
-    };
+    let listener = CallbackListener::bind_configured("http://localhost:0/callback")
+        .await
+        .unwrap();
+    // Every address bound closes, both loopback families when this machine has IPv6.
+    let listener_addrs = listener.local_addrs();
+    let port = listener_addrs[0].port();
+    assert!(listener_addrs.contains(&SocketAddr::from(([127, 0, 0, 1], port))));
+    if has_ipv6_loopback("cb_17_callback_after_completion_is_refused") {
+        assert!(
+            listener_addrs.contains(&SocketAddr::from((std::net::Ipv6Addr::LOCALHOST, port))),
+            "{listener_addrs:?}"
+        );
+    }
+    let addr = listener_addrs[0];
+    let flow = tokio::spawn(async move {
+        listener
+            .wait(&Secret::new(STATE), Duration::from_secs(10))
+            .await
+    });
+    for a in &listener_addrs {
+        assert!(TcpStream::connect(a).await.is_ok(), "{a} is listening");
+    }
     send(addr, &valid_callback()).await;
     assert_eq!(finish(flow).await.unwrap().code.expose(), CODE);
-    for a in listener_addrs {
+    // A late callback, on any of them, is refused: nothing can exchange it.
+    for a in &listener_addrs {
         assert!(TcpStream::connect(a).await.is_err(), "{a} still open");
     }
 }

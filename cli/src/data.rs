@@ -21,7 +21,11 @@ pub(crate) fn run(connection: &Connection, command: &SourceCommand) -> Result<()
     runtime.block_on(async {
         tokio::select! {
             result = run_async(connection, command) => result,
-            _ = tokio::signal::ctrl_c() => Err(Failure::new(130, "cancelled")),
+            _ = tokio::signal::ctrl_c() => {
+                // A token refresh cut off here goes on in its own task: let it save.
+                crate::auth::finish_pending_refreshes().await;
+                Err(Failure::new(130, "cancelled"))
+            }
         }
     })
 }

@@ -227,7 +227,12 @@ pub(crate) async fn shell(session: &sql::Session, source: &str) -> Result<(), Fa
 async fn run_and_report(session: &sql::Session, statement: &str) {
     let outcome = tokio::select! {
         r = run_query(session, statement, &Output::Text(Format::Table), None) => r,
-        _ = tokio::signal::ctrl_c() => Err(Failure::new(130, "cancelled")),
+        _ = tokio::signal::ctrl_c() => {
+            // The prompt blocks this thread: a token refresh the statement started must finish
+            // and save before it is shown again.
+            crate::auth::finish_pending_refreshes().await;
+            Err(Failure::new(130, "cancelled"))
+        }
     };
     if let Err(e) = outcome {
         eprintln!("error: {}", e.message);

@@ -72,6 +72,17 @@ mod _native {
             .collect()
     }
 
+    /// `wait_for_token_refreshes(seconds)`: waits until no token refresh of this process is
+    /// running (at most `seconds`); returns whether none is left. The package calls it at
+    /// interpreter exit, so that a refresh interrupted by KeyboardInterrupt still saves the
+    /// rotated tokens before the process ends.
+    #[pyfunction]
+    fn wait_for_token_refreshes(py: Python<'_>, seconds: f64) -> PyResult<bool> {
+        let timeout = std::time::Duration::from_secs_f64(seconds.clamp(0.0, 600.0));
+        let runtime = crate::runtime::runtime()?;
+        Ok(py.detach(|| runtime.block_on(auth_core::wait_for_pending_refreshes(timeout))))
+    }
+
     /// The package version (the Cargo workspace version).
     #[pymodule_export]
     const VERSION: &str = env!("CARGO_PKG_VERSION");

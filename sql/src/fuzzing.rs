@@ -11,12 +11,11 @@ use source_core::Value;
 use crate::Error;
 use crate::lex::{self, Kind};
 
-/// Parses an `EXEC` statement, binding `?` to `params`: the procedure name parts and the
-/// `(input, value)` pairs.
-pub fn exec_statement(
-    sql: &str,
-    params: &[Value],
-) -> Result<(Vec<String>, Vec<(String, Value)>), Error> {
+/// A parsed `EXEC` call: the procedure name parts and the `(input, value)` pairs.
+pub type Call = (Vec<String>, Vec<(String, Value)>);
+
+/// Parses an `EXEC` statement, binding `?` to `params`.
+pub fn exec_statement(sql: &str, params: &[Value]) -> Result<Call, Error> {
     crate::exec::parse(sql, params).map(|call| (call.name, call.args))
 }
 

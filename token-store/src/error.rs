@@ -209,7 +209,12 @@ pub enum Error {
 
 fn backup_hint(backup: &Option<PathBuf>) -> String {
     match backup {
-        Some(b) => format!("; the previous version is at {}", b.display()),
+        // The previous version's refresh token was used for the refresh that wrote the
+        // current file: restoring it helps only where refresh tokens are reusable.
+        Some(b) => format!(
+            "; the previous version is at {} — restore it only for HubDB: its refresh token has already been used once, which Act-On refuses, so for Act-On log in again",
+            b.display()
+        ),
         None => String::new(),
     }
 }

@@ -168,4 +168,49 @@ mod tests {
             check_settings_file(&input);
         }
     }
+
+    /// Writes the seed corpus: files saved by a `FileStore` (key file; passphrase) and an image
+    /// of the same record under the fixed key, plus its plaintext JSON. Run after a format
+    /// change: `cargo test -p token-store --lib write_settings_file_seeds -- --ignored`.
+    #[test]
+    #[ignore = "writes fuzz/corpus/settings_file/"]
+    fn write_settings_file_seeds() {
+        use crate::{FileStore, KeyConfig, TokenStore};
+
+        let out = Path::new(env!("CARGO_MANIFEST_DIR")).join("../fuzz/corpus/settings_file");
+        std::fs::create_dir_all(&out).unwrap();
+        let mut record = TokenRecord::new("HubDB", "OAuth", Secret::new("CJSP5qf1KhICAQEYs-gD"));
+        record.refresh_token = Some(Secret::new("6f18f21e-a743-4509-b7fd-1a5e632fffa1"));
+        record.set_expiry(1_700_000_000_000, Some(1800));
+        record.client_id = Some("5fc7e3a2-client".to_owned());
+        record.scope = Some("hubdb oauth".to_owned());
+        record
+            .extras
+            .insert("hub_id".to_owned(), "12345".to_owned());
+        record.secret_extras.insert(
+            "pkce_verifier".to_owned(),
+            Secret::new("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"),
+        );
+        let dir = tempfile::tempdir().unwrap();
+        let configs = [
+            (
+                "filestore-key-file.bin",
+                KeyConfig::key_file(dir.path().join("settings.key")),
+            ),
+            (
+                "filestore-passphrase.bin",
+                KeyConfig::passphrase(Secret::new("correct horse battery staple"))
+                    .with_key_file(dir.path().join("settings.key"))
+                    .with_iterations(1000),
+            ),
+        ];
+        for (name, keys) in configs {
+            let path = dir.path().join(name);
+            FileStore::new(&path, keys).save(&record).unwrap();
+            std::fs::copy(&path, out.join(name)).unwrap();
+        }
+        let json = serde_json::to_vec(&record).unwrap();
+        std::fs::write(out.join("fixed-key-image.bin"), encode(&json)).unwrap();
+        std::fs::write(out.join("record-plaintext.json"), json).unwrap();
+    }
 }

@@ -243,8 +243,56 @@ mod tests {
 
     #[test]
     fn default_paths_follow_the_cdata_layout() {
-        if let Some(p) = default_settings_path("Act-On") {
-            assert!(p.ends_with("Connector/Act-On Data Provider/OAuthSettings.txt"));
+        match default_settings_path("Act-On") {
+            Some(p) => {
+                assert!(
+                    p.ends_with("Connector/Act-On Data Provider/OAuthSettings.txt"),
+                    "{}",
+                    p.display()
+                );
+                let config = dirs::config_dir().expect("the path came from the config dir");
+                assert!(
+                    p.starts_with(&config),
+                    "{} under {}",
+                    p.display(),
+                    config.display()
+                );
+            }
+            // Only a machine with no home directory has no config directory; then there is no
+            // default, which `default_for_source` reports. Anything else is a bug.
+            None => {
+                assert!(
+                    dirs::home_dir().is_none(),
+                    "a home directory exists but no default settings path was derived"
+                );
+                eprintln!(
+                    "SKIPPED the layout check of default_paths_follow_the_cdata_layout: this machine has no home or config directory"
+                );
+                assert!(matches!(
+                    Location::default_for_source("Act-On"),
+                    Err(Error::InvalidLocation { .. })
+                ));
+            }
+        }
+    }
+
+    #[test]
+    fn the_default_key_file_lives_beside_the_settings_in_the_product_directory() {
+        // CONNECTOR_KEY_FILE, when the environment of the test run sets it, wins by design.
+        if std::env::var_os(KEY_FILE_ENV).is_some_and(|v| !v.is_empty()) {
+            eprintln!(
+                "SKIPPED the_default_key_file_lives_beside_the_settings_in_the_product_directory: {KEY_FILE_ENV} is set in this environment"
+            );
+            return;
+        }
+        match (default_key_file_path(), dirs::config_dir()) {
+            (Some(key), Some(config)) => {
+                assert_eq!(key, config.join(PRODUCT).join("keys").join("settings.key"));
+            }
+            (None, None) => eprintln!(
+                "SKIPPED the_default_key_file_lives_beside_the_settings_in_the_product_directory: this machine has no config directory"
+            ),
+            (key, config) => panic!("key file {key:?} but config directory {config:?}"),
         }
     }
 }

@@ -4,7 +4,8 @@
 //!   end-to-end checks and the Python wheel's pytest suite — in the order that fails fastest.
 //! - `tidy`: the architecture rules (dependency direction, one TLS stack).
 //! - `bench [--quick]`: the benchmarks of `docs/benchmarks.md`, written to `target/bench/`.
-//! - `fuzz [SECONDS]`: the connection-string parser under cargo-fuzz.
+//! - `fuzz [SECONDS]`: every cargo-fuzz target of `fuzz/` for SECONDS each (default 60), with a
+//!   summary line per target; see `docs/fuzzing.md`.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
@@ -107,20 +108,249 @@ fn ci() -> Result<(), String> {
     Ok(())
 }
 
+/// The fuzz crate, outside the workspace (the root `Cargo.toml` excludes it).
+const FUZZ_DIR: &str = "fuzz";
+
+/// What every fuzz build uses: optimised, with debug assertions and overflow checks, without
+/// a sanitizer (the code under test is safe Rust, and AddressSanitizer would halve the speed).
+const FUZZ_BUILD_FLAGS: &[&str] = &["--release", "--debug-assertions", "--sanitizer", "none"];
+
+/// `cargo xtask fuzz [SECONDS]`: builds every target of `fuzz/` (installing cargo-fuzz first if
+/// needed), runs each for `seconds` on a copy of its checked-in seed corpus
+/// (`target/fuzz-corpus/<target>`, which keeps what the fuzzer adds), and prints one line per
+/// target. Fails when a target crashed, naming the input libFuzzer saved.
 fn fuzz(seconds: &str) -> Result<(), String> {
+    let seconds: u64 = seconds
+        .parse()
+        .ok()
+        .filter(|s| *s > 0)
+        .ok_or_else(|| format!("fuzz: SECONDS must be a positive number, not {seconds:?}"))?;
     let root = workspace_root();
-    let mut cmd = Command::new("cargo");
-    cmd.current_dir(root.join("connstr"))
-        // cargo-fuzz needs nightly flags; the stable toolchain accepts them with RUSTC_BOOTSTRAP.
-        .env("RUSTC_BOOTSTRAP", "1")
-        .args([
-            "fuzz",
-            "run",
-            "parse",
-            "--",
-            &format!("-max_total_time={seconds}"),
-        ]);
-    step("fuzz connstr parser", cmd)
+    let fuzz_dir = root.join(FUZZ_DIR);
+    ensure_cargo_fuzz()?;
+    let targets = fuzz_targets(&fuzz_dir)?;
+    let work = target_dir()?;
+
+    let mut build = cargo_fuzz(&fuzz_dir, "build");
+    build.args(FUZZ_BUILD_FLAGS);
+    step("build fuzz targets", build)?;
+
+    let mut results = Vec::new();
+    for target in &targets {
+        let corpus = work.join("fuzz-corpus").join(target);
+        copy_seeds(&fuzz_dir.join("corpus").join(target), &corpus)?;
+        let log = work.join("fuzz-logs").join(format!("{target}.log"));
+        let mut run = cargo_fuzz(&fuzz_dir, "run");
+        run.args(FUZZ_BUILD_FLAGS)
+            .arg(target)
+            .arg(&corpus)
+            .arg("--")
+            .arg(format!("-max_total_time={seconds}"))
+            // A single input running this long is a hang, saved as a `timeout-` artifact.
+            .arg("-timeout=25")
+            .arg("-print_final_stats=1");
+        results.push(run_fuzzer(target, run, &log)?);
+    }
+
+    println!(
+        "\n{:<18} {:>12} {:>8} {:>8}",
+        "target", "executions", "crashes", "seconds"
+    );
+    for r in &results {
+        println!(
+            "{:<18} {:>12} {:>8} {:>8}",
+            r.target,
+            r.executions.map_or("?".to_owned(), |n| n.to_string()),
+            r.artifacts.len(),
+            r.seconds
+        );
+    }
+    let failures: Vec<String> = results
+        .iter()
+        .filter_map(|r| {
+            if let Some(artifact) = r.artifacts.first() {
+                Some(format!(
+                    "{} crashed on {} (reproduce: cargo fuzz run --fuzz-dir fuzz {} {} {artifact}; log {})",
+                    r.target,
+                    artifact,
+                    FUZZ_BUILD_FLAGS.join(" "),
+                    r.target,
+                    r.log.display()
+                ))
+            } else if !r.success {
+                Some(format!(
+                    "{} failed without saving an input (see {})",
+                    r.target,
+                    r.log.display()
+                ))
+            } else {
+                None
+            }
+        })
+        .collect();
+    if failures.is_empty() {
+        Ok(())
+    } else {
+        Err(format!("fuzz: {}", failures.join("\n      ")))
+    }
+}
+
+/// `cargo fuzz <subcommand>` on the fuzz crate, building into `fuzz/target` (never the
+/// workspace's target directory: the instrumented build would evict its artifacts).
+fn cargo_fuzz(fuzz_dir: &Path, subcommand: &str) -> Command {
+    let mut cmd = cargo();
+    cmd.arg("fuzz")
+        .arg(subcommand)
+        .arg("--fuzz-dir")
+        .arg(fuzz_dir)
+        .arg("--target-dir")
+        .arg(fuzz_dir.join("target"));
+    // Without a sanitizer cargo-fuzz passes only stable rustc flags: no nightly toolchain, no
+    // RUSTC_BOOTSTRAP.
+    cmd
+}
+
+/// Installs cargo-fuzz when `cargo fuzz` is not there (it is not part of CI).
+fn ensure_cargo_fuzz() -> Result<(), String> {
+    let installed = cargo()
+        .args(["fuzz", "--version"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if installed {
+        return Ok(());
+    }
+    eprintln!(
+        "xtask fuzz: `cargo fuzz` is not installed; installing it with `cargo install cargo-fuzz --locked`"
+    );
+    let mut install = cargo();
+    install.args(["install", "cargo-fuzz", "--locked"]);
+    step("install cargo-fuzz", install)
+        .map_err(|e| format!("{e}; install it by hand with `cargo install cargo-fuzz --locked`"))
+}
+
+/// The fuzz targets: the files of `fuzz/fuzz_targets/`, sorted.
+fn fuzz_targets(fuzz_dir: &Path) -> Result<Vec<String>, String> {
+    let dir = fuzz_dir.join("fuzz_targets");
+    let mut targets: Vec<String> = std::fs::read_dir(&dir)
+        .map_err(|e| format!("cannot list {}: {e}", dir.display()))?
+        .filter_map(|entry| {
+            let path = entry.ok()?.path();
+            (path.extension()? == "rs").then(|| path.file_stem()?.to_str().map(str::to_owned))?
+        })
+        .collect();
+    targets.sort();
+    if targets.is_empty() {
+        return Err(format!("no fuzz targets in {}", dir.display()));
+    }
+    Ok(targets)
+}
+
+/// Copies the checked-in seeds into the corpus the fuzzer runs on (and grows).
+fn copy_seeds(seeds: &Path, corpus: &Path) -> Result<(), String> {
+    std::fs::create_dir_all(corpus)
+        .map_err(|e| format!("cannot create {}: {e}", corpus.display()))?;
+    let entries = match std::fs::read_dir(seeds) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(format!("cannot list {}: {e}", seeds.display())),
+    };
+    for entry in entries.flatten() {
+        let from = entry.path();
+        if from.is_file() {
+            std::fs::copy(&from, corpus.join(entry.file_name()))
+                .map_err(|e| format!("cannot copy {}: {e}", from.display()))?;
+        }
+    }
+    Ok(())
+}
+
+/// What one fuzzer run did.
+struct FuzzRun {
+    target: String,
+    /// From libFuzzer's `Done N runs in S second(s)` (or its final stats after a crash).
+    executions: Option<u64>,
+    seconds: u64,
+    /// The inputs libFuzzer saved (`Test unit written to …`): crashes, hangs, out-of-memory.
+    artifacts: Vec<String>,
+    success: bool,
+    log: PathBuf,
+}
+
+/// Runs one fuzzer, echoing its output (without the per-input progress lines) and keeping all
+/// of it in `log`.
+fn run_fuzzer(target: &str, mut cmd: Command, log: &Path) -> Result<FuzzRun, String> {
+    use std::io::{BufRead, BufReader, Write};
+
+    eprintln!("\n==> fuzz {target}: {cmd:?}");
+    if let Some(dir) = log.parent() {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    }
+    let mut log_file =
+        std::fs::File::create(log).map_err(|e| format!("cannot create {}: {e}", log.display()))?;
+    let started = Instant::now();
+    let mut child = cmd
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("fuzz {target}: cannot start: {e}"))?;
+    let mut run = FuzzRun {
+        target: target.to_owned(),
+        executions: None,
+        seconds: 0,
+        artifacts: Vec::new(),
+        success: false,
+        log: log.to_owned(),
+    };
+    let mut done_seconds = None;
+    if let Some(stderr) = child.stderr.take() {
+        for line in BufReader::new(stderr).split(b'\n').map_while(Result::ok) {
+            let line = String::from_utf8_lossy(&line);
+            let _ = writeln!(log_file, "{line}");
+            // `#1234 NEW cov: …` and `REDUCE` lines: one per interesting input, far too many.
+            let progress =
+                line.starts_with('#') && (line.contains(" NEW ") || line.contains(" REDUCE "));
+            if !progress {
+                eprintln!("{line}");
+            }
+            if let Some((runs, secs)) = parse_done(&line) {
+                run.executions = Some(runs);
+                done_seconds = Some(secs);
+            } else if let Some(n) = line
+                .strip_prefix("stat::number_of_executed_units:")
+                .and_then(|n| n.trim().parse().ok())
+            {
+                run.executions.get_or_insert(n);
+            }
+            if let Some((_, path)) = line.split_once("Test unit written to ") {
+                run.artifacts.push(path.trim().to_owned());
+            }
+        }
+    }
+    let status = child
+        .wait()
+        .map_err(|e| format!("fuzz {target}: cannot wait: {e}"))?;
+    run.success = status.success();
+    run.seconds = done_seconds.unwrap_or_else(|| started.elapsed().as_secs());
+    eprintln!(
+        "<== fuzz {target}: {} in {:.1}s",
+        if run.success && run.artifacts.is_empty() {
+            "ok"
+        } else {
+            "FAILED"
+        },
+        started.elapsed().as_secs_f64()
+    );
+    Ok(run)
+}
+
+/// `Done 123456 runs in 60 second(s)` → (123456, 60).
+fn parse_done(line: &str) -> Option<(u64, u64)> {
+    let rest = line.trim().strip_prefix("Done ")?;
+    let (runs, rest) = rest.split_once(" runs in ")?;
+    let (secs, _) = rest.split_once(' ')?;
+    Some((runs.parse().ok()?, secs.parse().ok()?))
 }
 
 /// The benchmark profile: optimised, without a full release build of DataFusion (see the root

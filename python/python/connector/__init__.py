@@ -13,12 +13,19 @@ no Python file. ``connector.testing`` starts local emulators for tests and demos
 
 from __future__ import annotations
 
+import atexit
 import sys
 import types
 
 from . import _dbapi, exceptions
 from ._native import VERSION as __version__
 from ._native import sources as _native_sources
+from ._native import wait_for_token_refreshes as _wait_for_token_refreshes
+
+# A token refresh runs in its own task: KeyboardInterrupt stops the statement, not the refresh.
+# Let a refresh that is already out finish and save the rotated tokens before the process ends
+# (the longest single token request is 60 s).
+atexit.register(_wait_for_token_refreshes, 65.0)
 
 _MODULE_DOC = """{display} as a Python DB-API 2.0 (PEP 249) module, like CData's ``cdata.<source>``.
 

@@ -1,0 +1,1 @@
+EXEC Foo a = 1 b = 2 /* unterminated

@@ -1,0 +1,1 @@
+EXEC GetOAuthAccessToken AuthMode='WEB', Verifier='na1-abc', CallbackUrl='http://localhost:33333'

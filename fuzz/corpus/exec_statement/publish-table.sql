@@ -1,0 +1,1 @@
+EXECUTE [hubdb].PublishTable @TableId = '42', Force=TRUE, n = -3, x = ?;

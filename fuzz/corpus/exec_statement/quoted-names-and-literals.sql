@@ -1,0 +1,1 @@
+exec [CData].[HubDB]."Refresh""Token" @OAuthRefreshToken = 'it''s', Expires = 1.5e3, Big = 99999999999999999999, Nothing = NULL -- comment

@@ -1,0 +1,1 @@
+SELECT [Page Name], tags[1] FROM events WHERE city = ? AND x = '?'
