@@ -338,7 +338,10 @@ impl Authenticator {
 
     /// The authenticator a validated connection configuration describes.
     pub fn from_config(provider: Provider, common: &CommonConfig, grant: Grant) -> Result<Self> {
-        let persist = common.initiate_oauth != InitiateOAuth::Off;
+        // An explicit OAuthSettingsLocation persists even with InitiateOAuth=OFF (the password
+        // grant's default): `login` must not report success and keep nothing.
+        let persist = common.initiate_oauth != InitiateOAuth::Off
+            || common.oauth_settings_location.is_some();
         let mut builder = Self::builder(provider)
             .initiate(common.initiate_oauth)
             .grant(grant)

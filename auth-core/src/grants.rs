@@ -284,10 +284,22 @@ async fn read_capped(mut response: reqwest::Response, url: &reqwest::Url) -> Res
 /// reached the server (connecting failed), [`Error::AnswerLost`] otherwise (timeout, reset,
 /// truncated body), because then the server may have acted on it.
 fn token_transport_error(url: &reqwest::Url, error: reqwest::Error) -> Error {
-    let reached = !error.is_connect();
-    match crate::http::transport_error(url, error) {
-        Error::Transport { url, message } if reached => Error::AnswerLost { url, message },
-        other => other,
+    if error.is_connect() {
+        return crate::http::transport_error(url, error);
+    }
+    let message = if error.is_timeout() {
+        "no answer in time".to_owned()
+    } else if error.is_body() || error.is_decode() {
+        "the connection closed before the whole answer arrived".to_owned()
+    } else {
+        match crate::http::transport_error(url, error) {
+            Error::Transport { message, .. } => message,
+            other => other.to_string(),
+        }
+    };
+    Error::AnswerLost {
+        url: crate::http::display_url(url),
+        message,
     }
 }
 

@@ -539,12 +539,15 @@ impl Inner {
         let name = &self.tokens.provider.name;
         let reason = match lost {
             Some(lost) => format!(
-                "the answer to a token refresh was lost ({lost}) after {name} may have rotated the refresh token, and {name} now refuses the stored one ({refused}); {name} refresh tokens work once, so the new pair was lost with the answer"
+                "the answer to a token refresh was lost ({}), after which {name} refused the stored refresh token ({}): {name} had rotated it, and its refresh tokens work once, so the new pair was lost with the answer",
+                brief(lost),
+                brief(refused)
             ),
             None if self.tokens.provider.single_use_refresh_tokens => format!(
-                "{name} refused the stored refresh token ({refused}); {name} refresh tokens work once, so it was used already — by another program or by a copy of this settings file (move settings files, don't copy them)"
+                "{name} refused the stored refresh token ({}); {name} refresh tokens work once, so it was used already — by another program or by a copy of this settings file (move settings files, don't copy them)",
+                brief(refused)
             ),
-            None => format!("{name} refused the refresh token ({refused})"),
+            None => format!("{name} refused the refresh token ({})", brief(refused)),
         };
         Error::ReauthorizationRequired {
             reason,
@@ -865,4 +868,31 @@ struct RefreshContext<'a> {
 
 pub(crate) fn is_expired(tokens: &TokenSet, now: u64) -> bool {
     tokens.access_token.is_empty() || tokens.expires_at_ms().is_some_and(|at| now >= at)
+}
+
+/// The part of a token-endpoint error worth repeating inside another message.
+fn brief(e: &Error) -> String {
+    match e.inner() {
+        Error::TokenEndpoint {
+            status,
+            error,
+            description,
+            ..
+        } => {
+            let mut text = format!("HTTP {status}");
+            if let Some(error) = error {
+                text.push(' ');
+                text.push_str(error);
+            }
+            if let Some(description) = description {
+                text.push_str(": ");
+                text.push_str(description);
+            }
+            text
+        }
+        Error::AnswerLost { url, message } | Error::Transport { url, message } => {
+            format!("{message}, {url}")
+        }
+        other => other.to_string(),
+    }
 }

@@ -438,8 +438,56 @@ async fn hl_7_a_file_encrypted_with_this_machines_key_fails_clearly_elsewhere() 
         .store(store)
         .build()
         .unwrap();
-    let err = b.access_token().await.unwrap_err().to_string();
-    assert!(err.to_lowercase().contains("passphrase"), "{err}");
+    let err = b.access_token().await.unwrap_err();
+    // Exactly "the key is not on this machine": not the wrong-passphrase, tampered or corrupt
+    // errors, which also mention the passphrase.
+    match err.inner() {
+        Error::Store(token_store::Error::KeyNotAvailable { reason, .. }) => {
+            assert_eq!(*reason, "the key file does not exist", "{err}")
+        }
+        other => panic!("expected Store(KeyNotAvailable), got {other:?}"),
+    }
+    let text = err.to_string();
+    for needle in [
+        "encrypted with a per-machine key that is not on this machine",
+        "OAuthSettingsPassphrase",
+    ] {
+        assert!(text.contains(needle), "{needle:?} missing from: {text}");
+    }
+    for wrong in ["corrupt", "tampered", "wrong key or passphrase"] {
+        assert!(!text.contains(wrong), "{wrong:?} in: {text}");
+    }
+
+    // The other machine has a key file of its own: the same error, saying so.
+    let own = other.path().join("own.key");
+    open_store(
+        &Location::File(other.path().join("own-settings.txt")),
+        KeyConfig::key_file(own.clone()).with_iterations(1_000),
+    )
+    .save(&token_store::TokenRecord::new(
+        "Act-On",
+        "OAuth",
+        Secret::new("x"),
+    ))
+    .unwrap();
+    let b = Authenticator::builder(f.acton_provider())
+        .client(info.client_id.clone(), None)
+        .initiate(InitiateOAuth::Refresh)
+        .store(open_store(
+            &Location::File(f.dir.path().join("s.txt")),
+            KeyConfig::key_file(own),
+        ))
+        .build()
+        .unwrap();
+    let err = b.access_token().await.unwrap_err();
+    assert!(
+        matches!(
+            err.inner(),
+            Error::Store(token_store::Error::KeyNotAvailable { reason, .. })
+                if *reason == "the key file holds a different key"
+        ),
+        "{err:?}"
+    );
 }
 
 #[tokio::test]
@@ -561,6 +609,7 @@ async fn fs_3_a_failed_save_keeps_the_new_tokens_and_retries_later() {
 
 #[tokio::test]
 async fn sec_2_trace_logs_of_every_flow_carry_no_secret() {
+    use base64::Engine;
     use std::io::Write;
     #[derive(Clone, Default)]
     struct Buf(Arc<std::sync::Mutex<Vec<u8>>>);
@@ -573,37 +622,151 @@ async fn sec_2_trace_logs_of_every_flow_carry_no_secret() {
             Ok(())
         }
     }
+    // A process-wide subscriber (and `log` bridge, for reqwest's own records): a thread-local
+    // one would miss events from `spawn_blocking` threads (the store's lock and writes), from
+    // detached refresh tasks and from runtime worker threads. Other tests of this binary log
+    // into it too; none of their values are this test's canaries.
     let buf = Buf::default();
     let writer = buf.clone();
-    let subscriber = tracing_subscriber::fmt()
+    tracing_subscriber::fmt()
         .with_max_level(tracing::Level::TRACE)
+        .with_ansi(false)
         .with_writer(move || writer.clone())
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
+        .try_init()
+        .expect("no other test of this binary installs a global subscriber");
+    let log = || String::from_utf8_lossy(&buf.0.lock().unwrap()).into_owned();
+    // The capture works off the test's thread.
+    tokio::task::spawn_blocking(|| tracing::info!("sec-2 marker from a blocking thread"))
+        .await
+        .unwrap();
+    std::thread::spawn(|| tracing::trace!("sec-2 marker from another thread"))
+        .join()
+        .unwrap();
 
     let f = fixture().await;
-    let auth = f.acton_password(Some(f.store("s.txt")));
+    let acton = f.emu.acton().info().clone();
+    let hubspot = f.emu.hubspot().info().clone();
+    let basic = |id: &str, secret: &str| {
+        format!(
+            "Basic {}",
+            base64::engine::general_purpose::STANDARD.encode(format!("{id}:{secret}"))
+        )
+    };
     let mut secrets = vec![
-        f.emu.acton().info().password.clone(),
-        f.emu.acton().info().client_secret.clone(),
-        auth.access_token().await.unwrap().expose().to_owned(),
+        acton.password.clone(),
+        acton.client_secret.clone(),
+        hubspot.client_secret.clone(),
+        basic(&acton.client_id, &acton.client_secret),
+        basic(&hubspot.client_id, &hubspot.client_secret),
     ];
+    let store = f.store("s.txt");
+    let remember = |secrets: &mut Vec<String>, token: &Secret| {
+        secrets.push(token.expose().to_owned());
+        secrets.push(format!("Bearer {}", token.expose()));
+        if let Ok(record) = store.load()
+            && let Some(rt) = record.refresh_token
+        {
+            secrets.push(rt.expose().to_owned());
+        }
+    };
+
+    // Act-On: password grant, refresh, then refresh errors (TE-3, TE-5, TE-7, TR-3, TR-16).
+    let auth = f.acton_password(Some(store.clone()));
+    let token = auth.access_token().await.unwrap();
+    remember(&mut secrets, &token);
     f.advance_past_expiry();
-    secrets.push(auth.access_token().await.unwrap().expose().to_owned());
-    f.emu
-        .acton()
-        .inject(Fault::new(FaultKind::TokenError200 { error: None }, 1).on(FaultTarget::Token));
-    f.advance_past_expiry();
-    let _ = auth.access_token().await;
-    let log = String::from_utf8(buf.0.lock().unwrap().clone()).unwrap();
-    assert!(
-        log.contains("token request"),
-        "the log is being captured: {log}"
+    let token = auth.access_token().await.unwrap();
+    remember(&mut secrets, &token);
+    for fault in [
+        Fault::new(FaultKind::TokenError200 { error: None }, 1),
+        Fault::status(503, 3),
+        Fault::new(FaultKind::Truncate, 1),
+    ] {
+        f.emu.acton().inject(fault.on(FaultTarget::Token));
+        f.advance_past_expiry();
+        if let Ok(token) = auth.access_token().await {
+            remember(&mut secrets, &token);
+        }
+        f.emu.acton().clear_faults();
+    }
+    if let Ok(token) = auth.access_token().await {
+        remember(&mut secrets, &token);
+    }
+    // The bearer token on an API request through the shared client.
+    let http = auth_core::http::client(&auth_core::http::HttpSettings::default()).unwrap();
+    let _ = http
+        .get(format!("{}/api/1/account", acton.base_url))
+        .bearer_auth(token.expose())
+        .send()
+        .await;
+    // Client credentials in an Authorization: Basic header, refused (TE-17).
+    let mut basic_provider = f.acton_provider();
+    basic_provider.client_auth = ClientAuth::BasicAuth;
+    let refused = Authenticator::builder(basic_provider)
+        .client(
+            acton.client_id.clone(),
+            Some(Secret::new(acton.client_secret.clone())),
+        )
+        .grant(Grant::Password {
+            user: acton.user.clone(),
+            password: Secret::new(acton.password.clone()),
+        })
+        .build()
+        .unwrap();
+    assert!(refused.access_token().await.is_err());
+
+    // HubSpot: the headless verifier exchange (code, PKCE verifier) and a refresh.
+    let state = "sec-2-state";
+    let pkce =
+        auth_core::pkce::derived_verifier(&Secret::new(hubspot.client_secret.clone()), state);
+    secrets.push(pkce.expose().to_owned());
+    let callback = authorize_via_redirect(&f, state, Some(&pkce)).await;
+    let (code, _) = auth_core::parse_verifier(&Secret::new(callback.clone())).unwrap();
+    secrets.push(code.expose().to_owned());
+    let hs_store = f.store("h.txt");
+    let hs = hubspot_refresh_mode(&f, Some(Secret::new(callback)), hs_store.clone());
+    let token = hs.access_token().await.unwrap();
+    secrets.push(token.expose().to_owned());
+    secrets.push(
+        hs_store
+            .load()
+            .unwrap()
+            .refresh_token
+            .unwrap()
+            .expose()
+            .to_owned(),
     );
-    for s in &secrets {
+    f.advance_past_expiry();
+    let token = hs.access_token().await.unwrap();
+    secrets.push(token.expose().to_owned());
+    secrets.push(
+        hs_store
+            .load()
+            .unwrap()
+            .refresh_token
+            .unwrap()
+            .expose()
+            .to_owned(),
+    );
+
+    let log = log();
+    for marker in [
+        "token request",
+        "sec-2 marker from a blocking thread",
+        "sec-2 marker from another thread",
+    ] {
+        assert!(
+            log.contains(marker),
+            "the log is being captured: {marker:?} missing"
+        );
+    }
+    assert!(secrets.len() >= 16, "{} canaries", secrets.len());
+    for (i, s) in secrets.iter().enumerate() {
+        assert!(s.len() >= 8, "canary {i} is too short to mean anything");
         assert!(
             !log.contains(s.as_str()),
-            "a secret leaked into the trace log"
+            "canary {i} (of {}) leaked into the trace log",
+            secrets.len()
         );
     }
 }

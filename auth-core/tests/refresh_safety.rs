@@ -198,11 +198,10 @@ async fn te_1_invalid_grant_on_refresh_is_terminal_and_names_the_login_command()
     let err = auth.access_token().await.unwrap_err();
     assert!(err.is_invalid_grant() || matches!(err, Error::ReauthorizationRequired { .. }));
     let text = err.to_string();
-    let port = f.acton_provider().token_url.port().unwrap();
     assert_eq!(
         text,
         format!(
-            "re-authorization required: Act-On refused the stored refresh token (Act-On (127.0.0.1:{port}) token endpoint refused the refresh_token grant (HTTP 403, invalid_grant: Unknown or invalid refresh token.)); Act-On refresh tokens work once, so it was used already — by another program or by a copy of this settings file (move settings files, don't copy them) (OAuth settings: {}; run `connector acton login`, or delete the file and connect with InitiateOAuth=GETANDREFRESH)",
+            "re-authorization required: Act-On refused the stored refresh token (HTTP 403 invalid_grant: Unknown or invalid refresh token.); Act-On refresh tokens work once, so it was used already — by another program or by a copy of this settings file (move settings files, don't copy them) (OAuth settings: {}; run `connector acton login`, or delete the file and connect with InitiateOAuth=GETANDREFRESH)",
             f.settings().display()
         )
     );
@@ -401,17 +400,13 @@ async fn te_14_a_lost_refresh_answer_is_reported_precisely_not_blamed_on_a_copy(
         matches!(err, Error::ReauthorizationRequired { .. }),
         "{text}"
     );
-    assert!(
-        text.starts_with(
-            "re-authorization required: the answer to a token refresh was lost (the answer from "
-        ),
-        "{text}"
-    );
-    assert!(
-        text.contains("after Act-On may have rotated the refresh token, and Act-On now refuses the stored one")
-            && text.contains("so the new pair was lost with the answer")
-            && text.ends_with("run `connector acton login`, or delete the file and connect with InitiateOAuth=GETANDREFRESH)"),
-        "{text}"
+    let port = f.acton_provider().token_url.port().unwrap();
+    assert_eq!(
+        text,
+        format!(
+            "re-authorization required: the answer to a token refresh was lost (the connection closed before the whole answer arrived, http://127.0.0.1:{port}/token), after which Act-On refused the stored refresh token (HTTP 403 invalid_grant: Unknown or invalid refresh token.): Act-On had rotated it, and its refresh tokens work once, so the new pair was lost with the answer (OAuth settings: {}; run `connector acton login`, or delete the file and connect with InitiateOAuth=GETANDREFRESH)",
+            f.settings().display()
+        )
     );
     assert!(!text.contains("copy"), "the user copied nothing: {text}");
     // Exactly two refresh requests: the lost one and one guarded probe.

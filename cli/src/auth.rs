@@ -268,11 +268,12 @@ pub(crate) fn when(now_ms: u64, then_ms: u64, offset: FixedOffset, moment: Momen
     format!("{shown} ({relative})")
 }
 
-/// A duration for people, rounded down: seconds under a minute (`40 s`), minutes under an hour
-/// (`25 min`), hours and minutes under a day (`3 h 10 min`, `1 h`), days beyond (`1 day`,
-/// `12 days`).
+/// A duration for people: to the nearest second, then rounded down to seconds under a minute
+/// (`40 s`), minutes under an hour (`25 min`), hours and minutes under a day (`3 h 10 min`,
+/// `1 h`), days beyond (`1 day`, `12 days`). A 1-hour token read 0.2 s after it was obtained
+/// expires `in 1 h`, not `in 59 min`.
 pub(crate) fn span(ms: u64) -> String {
-    let secs = ms / 1000;
+    let secs = ms.saturating_add(500) / 1000;
     match secs {
         0..60 => format!("{secs} s"),
         60..3600 => format!("{} min", secs / 60),
@@ -341,19 +342,27 @@ mod tests {
     fn span_boundaries() {
         for (ms, shown) in [
             (0, "0 s"),
-            (999, "0 s"),
+            (499, "0 s"),
+            (500, "1 s"),
             (40_000, "40 s"),
-            (59_999, "59 s"),
+            (59_000, "59 s"),
+            (59_499, "59 s"),
+            (59_500, "1 min"),
             (60_000, "1 min"),
-            (59 * MIN + 59_999, "59 min"),
+            (119_000, "1 min"),
+            (59 * MIN, "59 min"),
+            (59 * MIN + 59_000, "59 min"),
+            (HOUR - 400, "1 h"),
             (HOUR, "1 h"),
-            (HOUR + 59_999, "1 h"),
+            (HOUR + 59_000, "1 h"),
             (HOUR + MIN, "1 h 1 min"),
             (3 * HOUR + 10 * MIN, "3 h 10 min"),
-            (23 * HOUR + 59 * MIN + 59_999, "23 h 59 min"),
+            (23 * HOUR + 59 * MIN, "23 h 59 min"),
+            (23 * HOUR + 59 * MIN + 59_000, "23 h 59 min"),
             (DAY, "1 day"),
-            (2 * DAY - 1, "1 day"),
+            (2 * DAY - MIN, "1 day"),
             (2 * DAY, "2 days"),
+            (400 * DAY, "400 days"),
         ] {
             assert_eq!(span(ms), shown, "{ms} ms");
         }
