@@ -19,6 +19,9 @@ pub(crate) fn run(connection: &Connection, command: &SourceCommand) -> Result<()
         .build()
         .map_err(|e| Failure::new(1, format!("cannot start the async runtime: {e}")))?;
     runtime.block_on(async {
+        if matches!(command, SourceCommand::Shell) {
+            return shell(connection).await;
+        }
         tokio::select! {
             result = run_async(connection, command) => result,
             _ = tokio::signal::ctrl_c() => {
@@ -28,6 +31,21 @@ pub(crate) fn run(connection: &Connection, command: &SourceCommand) -> Result<()
             }
         }
     })
+}
+
+/// `shell`: Ctrl-C while the session opens (a login or token refresh may run) stops the command.
+/// Once the prompt is up, the shell handles Ctrl-C itself (the prompt drops the line, a running
+/// statement is cancelled and the prompt comes back): a Ctrl-C racing the whole shell here would
+/// end it instead.
+async fn shell(connection: &Connection) -> Result<(), Failure> {
+    let session = tokio::select! {
+        session = crate::sqlcmd::open_session(connection) => session?,
+        _ = tokio::signal::ctrl_c() => {
+            crate::auth::finish_pending_refreshes().await;
+            return Err(Failure::new(130, "cancelled"));
+        }
+    };
+    crate::sqlcmd::shell(&session, connection.info().display_name).await
 }
 
 fn format_of(text: &str) -> Result<Format, Failure> {
@@ -167,12 +185,6 @@ async fn run_async(connection: &Connection, command: &SourceCommand) -> Result<(
             drop(out);
             crate::sqlcmd::run_query(&session, statement, &output_format, output.as_deref())
                 .await?;
-            return Ok(());
-        }
-        SourceCommand::Shell => {
-            let session = crate::sqlcmd::open_session(connection).await?;
-            drop(out);
-            crate::sqlcmd::shell(&session, connection.info().display_name).await?;
             return Ok(());
         }
         _ => {}

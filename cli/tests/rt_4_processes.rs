@@ -37,6 +37,8 @@ const PROCESSES: usize = 8;
 const ROUNDS: usize = 8;
 /// Delay injected on the first token request of each round.
 const TOKEN_DELAY_MS: u64 = 300;
+/// Every this many rounds the kill is aimed at the refresh (see the round loop).
+const TARGET_EVERY: usize = 4;
 /// Signals land at a uniformly random moment in `0..=SIGNAL_WINDOW_MS` after the process starts.
 const SIGNAL_WINDOW_MS: u64 = 600;
 /// Access-token lifetime: the refresh margin is capped at half of it (3 s), so a token is due
@@ -318,10 +320,15 @@ impl Ended {
                 }
             )
         });
+        let late = if self.fate != Fate::Survivor && self.output.status.code() == Some(0) {
+            " (signal came after it had finished)"
+        } else {
+            ""
+        };
         let stderr = text(&self.output.stderr);
         let stderr = stderr.trim();
         format!(
-            "p{} pid {} {:?}{signal}: {status};{}{}",
+            "p{} pid {} {:?}{signal}: {status}{late};{}{}",
             self.index,
             self.pid,
             self.fate,
@@ -405,9 +412,19 @@ fn rt_4_eight_processes_one_killed_and_one_cancelled_mid_refresh() {
         let seq_before = emu.acton().requests().last().map_or(0, |r| r.seq);
         emu.acton()
             .inject(Fault::new(FaultKind::Delay { ms: TOKEN_DELAY_MS }, 1).on(FaultTarget::Token));
-        let killed = rng.below(PROCESSES as u64) as usize;
+        // Mostly anyone at any moment; every TARGET_EVERY-th round the first process started
+        // (nearly always the one that takes the lock and refreshes) while its request is out,
+        // so that the RT-5 window is exercised too.
+        let targeted = round % TARGET_EVERY == 0;
+        let (killed, kill_at) = if targeted {
+            (0, 40 + rng.below(TOKEN_DELAY_MS))
+        } else {
+            (
+                rng.below(PROCESSES as u64) as usize,
+                rng.below(SIGNAL_WINDOW_MS + 1),
+            )
+        };
         let interrupted = (killed + 1 + rng.below(PROCESSES as u64 - 1) as usize) % PROCESSES;
-        let kill_at = rng.below(SIGNAL_WINDOW_MS + 1);
         let interrupt_at = rng.below(SIGNAL_WINDOW_MS + 1);
 
         // Start all eight, then the two signal senders.
@@ -485,7 +502,12 @@ fn rt_4_eight_processes_one_killed_and_one_cancelled_mid_refresh() {
             .collect();
 
         println!(
-            "\nround {round}: p{killed} SIGKILL at {kill_at} ms, p{interrupted} SIGINT at {interrupt_at} ms; all ended after {round_ms} ms"
+            "\nround {round}: p{killed} SIGKILL at {kill_at} ms{}, p{interrupted} SIGINT at {interrupt_at} ms; all ended after {round_ms} ms",
+            if targeted {
+                " (aimed at the refresh)"
+            } else {
+                ""
+            }
         );
         for e in &ended {
             println!("  {}", e.describe());

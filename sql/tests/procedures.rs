@@ -340,3 +340,50 @@ async fn hubdb_table_procedures_round_trip() {
         other => panic!("{other:?}"),
     }
 }
+
+/// CData's documented headless form: `GetOAuthAuthorizationURL`, then
+/// `InitiateOAuth=REFRESH;OAuthVerifier=<the bare code>` in another process. The URL carries a
+/// PKCE challenge derived from its state and the bare code carries no state, so the procedure
+/// keeps the state in the settings file; the exchange derives the verifier from it, and a server
+/// that enforces PKCE (as HubSpot's emulator does) accepts the code.
+#[tokio::test(flavor = "multi_thread")]
+async fn hl_1_a_bare_code_after_get_oauth_authorization_url_passes_pkce() {
+    let emu = emulator().await;
+    let dir = tempfile::tempdir().unwrap();
+    let i = emu.hubspot().info();
+    let settings = format!(
+        "OAuthSettingsLocation='{}';CallbackURL={}",
+        dir.path().join("OAuthSettings.txt").display(),
+        i.redirect_uri
+    );
+    let cs = |extra: &str| {
+        format!(
+            "OAuthClientId={};OAuthClientSecret='{}';APIBaseURL={};OAuthAuthorizationURL={};{settings};OAuthSettingsPassphrase='correct horse battery staple'{extra}",
+            i.client_id, i.client_secret, i.base_url, i.authorize_url,
+        )
+    };
+    let registry = Registry::new("hubdb", &cs(""));
+    let url = registry
+        .execute_sql("EXEC GetOAuthAuthorizationURL", &[])
+        .await
+        .unwrap();
+    let url = url.first("URL").unwrap().to_owned();
+    assert!(url.contains("code_challenge="), "{url}");
+    let code = query_param(&approve(&url).await, "code");
+
+    let connect = |extra: &str| {
+        sources::find("hubdb")
+            .unwrap()
+            .configure(&cs(extra).parse().unwrap())
+            .unwrap()
+    };
+    let headless = connect(&format!(";InitiateOAuth=REFRESH;OAuthVerifier={code}"));
+    let tokens = headless.auth().unwrap().token_provider().unwrap().unwrap();
+    let token = tokens.access_token().await.unwrap();
+    assert_eq!(emu.hubspot().stats().token_grants.authorization_code, 1);
+    // Later connections use the stored tokens, without the verifier.
+    let later = connect(";InitiateOAuth=REFRESH");
+    let again = later.auth().unwrap().token_provider().unwrap().unwrap();
+    assert!(again.access_token().await.unwrap().ct_eq(&token));
+    assert_eq!(emu.hubspot().stats().token_errors, 0);
+}
