@@ -387,3 +387,59 @@ async fn hl_1_a_bare_code_after_get_oauth_authorization_url_passes_pkce() {
     assert!(again.access_token().await.unwrap().ct_eq(&token));
     assert_eq!(emu.hubspot().stats().token_errors, 0);
 }
+
+/// `EXEC RefreshOAuthAccessToken` on a connection whose tokens are stored refreshes the stored
+/// single-use refresh token under the store's lock and saves its successor: the next
+/// connection uses the new pair and never presents the used token.
+#[tokio::test(flavor = "multi_thread")]
+async fn exec_refresh_saves_the_rotated_stored_tokens() {
+    let emu = Emulator::builder()
+        .acton_records(1)
+        .acton_refresh_rotation(RefreshRotation::RotateRevokeOnReuse)
+        .start()
+        .await
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let i = emu.acton().info();
+    let cs = format!(
+        "AuthScheme=OAuthPassword;InitiateOAuth=GETANDREFRESH;User={};Password='{}';OAuthClientId={};OAuthClientSecret='{}';APIBaseURL={};OAuthSettingsLocation='{}';OAuthSettingsPassphrase='correct horse battery staple'",
+        i.user,
+        i.password,
+        i.client_id,
+        i.client_secret,
+        i.base_url,
+        dir.path().join("OAuthSettings.txt").display()
+    );
+    let token_now = || async {
+        let connection = sources::find("acton")
+            .unwrap()
+            .configure(&cs.parse().unwrap())
+            .unwrap();
+        let provider = connection
+            .auth()
+            .unwrap()
+            .token_provider()
+            .unwrap()
+            .unwrap();
+        provider.access_token().await.unwrap()
+    };
+    let first = token_now().await;
+    let registry = Registry::new("acton", &cs);
+    let out = registry
+        .execute_sql("EXEC RefreshOAuthAccessToken", &[])
+        .await
+        .unwrap();
+    let refreshed = out.first("OAuthAccessToken").unwrap().to_owned();
+    assert_ne!(refreshed, first.expose());
+    let later = token_now().await;
+    assert_eq!(later.expose(), refreshed, "the refreshed pair was saved");
+    let stats = emu.acton().stats();
+    assert_eq!(
+        (
+            stats.token_grants.password,
+            stats.token_grants.refresh_token,
+            stats.token_errors
+        ),
+        (1, 1, 0)
+    );
+}
