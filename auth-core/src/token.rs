@@ -762,7 +762,7 @@ mod tests {
             format!("\u{feff}{json}"),
             format!("\u{feff} \r\n\t{json}\r\n \t"),
             format!("\n\n{json}\n"),
-            format!("{{ \"access_token\" :\t\"a\" ,\r\n \"token_type\" : \"bearer\" }}"),
+            "{ \"access_token\" :\t\"a\" ,\r\n \"token_type\" : \"bearer\" }".to_owned(),
         ] {
             assert_eq!(
                 answer(200, &body).unwrap().access_token.expose(),

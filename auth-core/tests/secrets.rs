@@ -506,6 +506,8 @@ fn sec_4_secret_comparison_takes_the_same_time_wherever_the_inputs_differ() {
 /// `Secret` must not implement `PartialEq`: a derived `==` would exit at the first differing
 /// byte. Autoref specialisation picks the `HasEq` probe only when the type has `PartialEq`.
 #[test]
+// The explicit `&` is the mechanism (method lookup tries `&Probe` before `&&Probe`).
+#[allow(clippy::needless_borrow)]
 fn sec_4_secrets_cannot_be_compared_with_eq() {
     struct Probe<T>(std::marker::PhantomData<T>);
     trait HasEq {

@@ -444,7 +444,7 @@ mod tests {
         let minus = parse_offset("-05:30").unwrap();
         assert_eq!(
             when(now, now - 12 * MIN, minus, Moment::Obtained),
-            "2026-12-04 14:02:05 -05:30 (12 min ago)"
+            "2026-12-04 14:32:05 -05:30 (12 min ago)"
         );
     }
 

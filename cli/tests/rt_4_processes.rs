@@ -7,8 +7,9 @@
 //! each round) so that the refresh window is wide enough for the signals to land in it.
 //!
 //! The one unavoidable loss (RT-5): a process SIGKILLed after its refresh request went out and
-//! before it saved the answer. Act-On performs the grant anyway (the emulator, like a real server,
-//! finishes a request whose client went away), so the rotated pair is lost with the process. The
+//! before it saved the answer. Act-On performs the grant anyway (a real server finishes a request
+//! whose client went away; a relay in front of the emulator makes it do the same, see
+//! [`relay_to`]), so the rotated pair is lost with the process. The
 //! test counts and prints the rounds that hit this window and checks that the survivors recover
 //! (one password re-grant, or their own refresh if it reached Act-On first); it fails on any
 //! extra grant or token error that no such kill explains.
@@ -91,7 +92,8 @@ fn acton_emulator(rt: &tokio::runtime::Runtime) -> Emulator {
     .unwrap()
 }
 
-fn password_connection(emu: &Emulator, settings: &Path) -> String {
+/// An OAuthPassword connection to `base_url` (the emulator's, or a relay's in front of it).
+fn password_connection(emu: &Emulator, base_url: &str, settings: &Path) -> String {
     let info = emu.acton().info();
     format!(
         "AuthScheme=OAuthPassword;InitiateOAuth=GETANDREFRESH;User={};Password='{}';OAuthClientId={};OAuthClientSecret='{}';APIBaseURL={};OAuthSettingsLocation='{}'",
@@ -99,9 +101,77 @@ fn password_connection(emu: &Emulator, settings: &Path) -> String {
         info.password,
         info.client_id,
         info.client_secret,
-        info.base_url,
+        base_url,
         settings.display()
     )
+}
+
+/// A TCP relay in front of the emulator that behaves like a real server's network edge: when
+/// a client goes away (killed) while its request is out, the request still runs to the end
+/// upstream and its answer is dropped on the floor. (The emulator alone, on hyper, drops a
+/// handler whose client disconnected: a refresh request killed in the injected delay would
+/// never be granted, hiding the RT-5 window.) Returns the base URL to use instead of the
+/// emulator's.
+fn relay_to(upstream_url: &str) -> String {
+    let upstream: std::net::SocketAddr = upstream_url
+        .trim_start_matches("http://")
+        .trim_end_matches('/')
+        .parse()
+        .unwrap();
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        for client in listener.incoming().flatten() {
+            std::thread::spawn(move || relay(client, upstream));
+        }
+    });
+    url
+}
+
+fn relay(mut client: std::net::TcpStream, upstream: std::net::SocketAddr) {
+    use std::io::{Read, Write};
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let Ok(mut server) = std::net::TcpStream::connect(upstream) else {
+        return;
+    };
+    let gone = Arc::new(AtomicBool::new(false));
+    let (Ok(mut from_client), Ok(mut to_server)) = (client.try_clone(), server.try_clone()) else {
+        return;
+    };
+    let client_gone = Arc::clone(&gone);
+    std::thread::spawn(move || {
+        // No shutdown of the upstream side at the client's end: the request stays alive there.
+        let _ = std::io::copy(&mut from_client, &mut to_server);
+        client_gone.store(true, Ordering::SeqCst);
+    });
+    server
+        .set_read_timeout(Some(Duration::from_millis(50)))
+        .unwrap();
+    let mut buf = [0u8; 16 * 1024];
+    let mut gone_since: Option<Instant> = None;
+    loop {
+        match server.read(&mut buf) {
+            Ok(0) => break,
+            // A dead client's answer is dropped.
+            Ok(n) => drop(client.write_all(&buf[..n])),
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                ) =>
+            {
+                if gone.load(Ordering::SeqCst)
+                    && gone_since.get_or_insert_with(Instant::now).elapsed()
+                        > Duration::from_secs(5)
+                {
+                    break;
+                }
+            }
+            Err(_) => break,
+        }
+    }
+    drop(client.shutdown(std::net::Shutdown::Both));
 }
 
 /// The same connection, logging token requests (Verbosity=2) to a file of its own.
@@ -297,7 +367,10 @@ struct Ended {
     index: usize,
     fate: Fate,
     pid: u32,
-    /// When the signal was meant to land and when `kill` ran, ms after the start.
+    /// When it was started, ms into the round.
+    started: u64,
+    /// Its signal: ms after its start, when `kill` ran (ms into the round), and whether `kill`
+    /// succeeded.
     signal: Option<(u64, u64, bool)>,
     output: Output,
     requests: TokenRequests,
@@ -312,7 +385,7 @@ impl Ended {
         };
         let signal = self.signal.map_or_else(String::new, |(planned, sent, ok)| {
             format!(
-                " signalled@{sent}ms (planned {planned}ms{})",
+                " signalled@{sent}ms (start+{planned}ms{})",
                 if ok {
                     ""
                 } else {
@@ -328,10 +401,11 @@ impl Ended {
         let stderr = text(&self.output.stderr);
         let stderr = stderr.trim();
         format!(
-            "p{} pid {} {:?}{signal}: {status}{late};{}{}",
+            "p{} pid {} {:?} started@{}ms{signal}: {status}{late};{}{}",
             self.index,
             self.pid,
             self.fate,
+            self.started,
             if self.requests.any() {
                 self.requests.summary()
             } else {
@@ -390,7 +464,7 @@ fn rt_4_eight_processes_one_killed_and_one_cancelled_mid_refresh() {
     let emu = acton_emulator(&rt);
     let dir = tempfile::tempdir().unwrap();
     let settings = dir.path().join("OAuthSettings.txt");
-    let conn = password_connection(&emu, &settings);
+    let conn = password_connection(&emu, &relay_to(&emu.acton().info().base_url), &settings);
     let rounds = std::env::var("RT4_ROUNDS")
         .ok()
         .and_then(|s| s.parse::<usize>().ok())
@@ -431,6 +505,8 @@ fn rt_4_eight_processes_one_killed_and_one_cancelled_mid_refresh() {
         let round_start = Instant::now();
         let started_ms = now_ms();
         let mut children: Vec<(usize, Fate, Child, Instant, PathBuf)> = Vec::new();
+        // Times are ms into the round: the start of each process, its signal, and (from the
+        // logs) its token requests.
         for index in 0..PROCESSES {
             let log = dir.path().join(format!("round{round}-p{index}.log"));
             let fate = if index == killed {
@@ -454,7 +530,11 @@ fn rt_4_eight_processes_one_killed_and_one_cancelled_mid_refresh() {
                     Fate::Survivor => return None,
                 };
                 let at = *spawned + Duration::from_millis(after);
-                Some((*index, after, signal_at(child.id(), signal, *spawned, at)))
+                Some((
+                    *index,
+                    after,
+                    signal_at(child.id(), signal, round_start, at),
+                ))
             })
             .collect();
         // Join the senders before reaping anyone: a reaped pid could be reused.
@@ -467,13 +547,15 @@ fn rt_4_eight_processes_one_killed_and_one_cancelled_mid_refresh() {
             .collect();
         let ended: Vec<Ended> = children
             .into_iter()
-            .map(|(index, fate, child, _, log)| {
+            .map(|(index, fate, child, spawned, log)| {
                 let pid = child.id();
+                let started = spawned.duration_since(round_start).as_millis() as u64;
                 let output = child.wait_with_output().unwrap();
                 Ended {
                     index,
                     fate,
                     pid,
+                    started,
                     signal: signals.iter().find(|(i, _)| *i == index).map(|(_, s)| *s),
                     output,
                     requests: TokenRequests::read(&log, started_ms),
@@ -752,7 +834,7 @@ fn rt_4_sigint_during_a_refresh_still_saves_it() {
     let emu = acton_emulator(&rt);
     let dir = tempfile::tempdir().unwrap();
     let settings = dir.path().join("OAuthSettings.txt");
-    let conn = password_connection(&emu, &settings);
+    let conn = password_connection(&emu, &relay_to(&emu.acton().info().base_url), &settings);
     let first = connector(&["acton", "token"], &conn, dir.path());
     assert!(first.status.success(), "{}", text(&first.stderr));
     let first_token = text(&first.stdout).trim().to_owned();

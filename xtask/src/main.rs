@@ -3,6 +3,8 @@
 //! - `ci`: everything CI checks — formatting, clippy, `tidy`, the whole test suite, the
 //!   end-to-end checks and the Python wheel's pytest suite — in the order that fails fastest.
 //! - `tidy`: the architecture rules (dependency direction, one TLS stack).
+//! - `catalogue`: `docs/fault-catalogue.md` lists every reliability fault ID with tests that
+//!   exist and are named after it.
 //! - `bench [--quick]`: the benchmarks of `docs/benchmarks.md`, written to `target/bench/`.
 //! - `fuzz [SECONDS]`: every cargo-fuzz target of `fuzz/` for SECONDS each (default 60), with a
 //!   summary line per target; see `docs/fuzzing.md`.
@@ -11,6 +13,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 use std::time::Instant;
 
+mod catalogue;
 mod tidy;
 
 fn main() -> ExitCode {
@@ -18,9 +21,13 @@ fn main() -> ExitCode {
     let result = match args.first().map(String::as_str) {
         Some("ci") => ci(),
         Some("tidy") => tidy::run(&workspace_root()),
+        Some("catalogue") => catalogue::run(&workspace_root()),
         Some("fuzz") => fuzz(args.get(1).map(String::as_str).unwrap_or("60")),
         Some("bench") => bench(args.iter().any(|a| a == "--quick")),
-        _ => Err("usage: cargo xtask <ci | tidy | bench [--quick] | fuzz [SECONDS]>".to_owned()),
+        _ => Err(
+            "usage: cargo xtask <ci | tidy | catalogue | bench [--quick] | fuzz [SECONDS]>"
+                .to_owned(),
+        ),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -73,6 +80,7 @@ fn ci() -> Result<(), String> {
     step("rustfmt", fmt)?;
 
     tidy::run(&workspace_root())?;
+    catalogue::run(&workspace_root())?;
 
     let mut clippy = cargo();
     clippy.args([
