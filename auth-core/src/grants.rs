@@ -216,6 +216,20 @@ impl TokenClient {
             .get(reqwest::header::RETRY_AFTER)
             .and_then(|v| v.to_str().ok())
             .and_then(|v| retry_after(v, self.time.now_ms()));
+        if let Some(skew_ms) = response
+            .headers()
+            .get(reqwest::header::DATE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| clock_skew_ms(v, self.time.now_ms()))
+            .filter(|skew| skew.unsigned_abs() > MAX_CLOCK_SKEW_MS)
+        {
+            // HL-6: a settings file copied to a machine whose clock is off refreshes too early
+            // or presents expired tokens; say so once per token request.
+            tracing::warn!(
+                skew_s = skew_ms / 1000,
+                "this machine's clock differs from the token endpoint's by more than 2 minutes; token expiry times will be off"
+            );
+        }
         if (300..400).contains(&status) {
             // Never follow: the redirect target would receive the client secret (T9).
             return Err(Error::TokenEndpoint {
@@ -303,6 +317,17 @@ fn token_transport_error(url: &reqwest::Url, error: reqwest::Error) -> Error {
     }
 }
 
+/// A clock difference with the token endpoint worth a warning (HL-6).
+const MAX_CLOCK_SKEW_MS: u64 = 120_000;
+
+/// The server's clock minus ours, in ms, from a `Date` header.
+fn clock_skew_ms(date: &str, now_ms: u64) -> Option<i64> {
+    let at = httpdate::parse_http_date(date.trim()).ok()?;
+    let server_ms = at.duration_since(std::time::UNIX_EPOCH).ok()?.as_millis();
+    let server_ms = i64::try_from(server_ms).ok()?;
+    Some(server_ms - i64::try_from(now_ms).ok()?)
+}
+
 /// `Retry-After` as seconds or as an HTTP date (RFC 9110 §10.2.3), relative to `now_ms`.
 fn retry_after(value: &str, now_ms: u64) -> Option<Duration> {
     let value = value.trim();
@@ -320,6 +345,24 @@ fn retry_after(value: &str, now_ms: u64) -> Option<Duration> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn hl_6_clock_skew_is_measured_from_the_date_header() {
+        // Sun, 06 Nov 1994 08:49:37 GMT = 784111777 s.
+        let date = "Sun, 06 Nov 1994 08:49:37 GMT";
+        assert_eq!(clock_skew_ms(date, 784_111_777_000), Some(0));
+        assert_eq!(
+            clock_skew_ms(date, 784_111_777_000 + 600_000),
+            Some(-600_000)
+        );
+        assert!(
+            clock_skew_ms(date, 784_111_777_000 - 180_000)
+                .unwrap()
+                .unsigned_abs()
+                > MAX_CLOCK_SKEW_MS
+        );
+        assert_eq!(clock_skew_ms("yesterday", 0), None);
+    }
 
     #[test]
     fn te_6_retry_after_as_seconds_or_http_date() {

@@ -183,21 +183,27 @@ pub fn display_url(url: &reqwest::Url) -> String {
     shown.to_string()
 }
 
-/// Maps a reqwest transport error to [`Error::Transport`], naming the endpoint only.
+/// Maps a reqwest transport error to [`Error::Transport`], naming the endpoint (never its
+/// query) and the cause.
 pub fn transport_error(url: &reqwest::Url, error: reqwest::Error) -> Error {
     let message = if error.is_timeout() {
         "timed out (raise Timeout or check the network)".to_owned()
     } else if error.is_connect() {
-        "connection failed".to_owned()
+        // Keep the cause: "proxy authentication required", a TLS reason, "connection refused".
+        match causes(&error) {
+            Some(cause) if cause.contains("proxy authorization required") => {
+                "connection failed: the proxy answered 407 Proxy Authentication Required; set ProxyUser and ProxyPassword".to_owned()
+            }
+            Some(cause) => format!("connection failed: {cause}"),
+            None => "connection failed".to_owned(),
+        }
     } else {
         // reqwest's Display includes the URL; keep only the error chain without it.
         let error = error.without_url();
         let mut text = error.to_string();
-        let mut source = std::error::Error::source(&error);
-        while let Some(s) = source {
+        if let Some(cause) = causes(&error) {
             text.push_str(": ");
-            text.push_str(&s.to_string());
-            source = s.source();
+            text.push_str(&cause);
         }
         text
     };
@@ -205,6 +211,20 @@ pub fn transport_error(url: &reqwest::Url, error: reqwest::Error) -> Error {
         url: display_url(url),
         message,
     }
+}
+
+/// The error's sources, joined with `: `, without repeats (hyper often wraps the same text).
+fn causes(error: &(dyn std::error::Error + 'static)) -> Option<String> {
+    let mut parts: Vec<String> = Vec::new();
+    let mut source = error.source();
+    while let Some(s) = source {
+        let text = s.to_string();
+        if !text.is_empty() && !parts.iter().any(|p| p.contains(&text)) {
+            parts.push(text);
+        }
+        source = s.source();
+    }
+    (!parts.is_empty()).then(|| parts.join(": "))
 }
 
 #[cfg(test)]

@@ -189,10 +189,10 @@ impl Inner {
     pub(crate) async fn obtain(self: &Arc<Self>, failed: Option<&Secret>) -> Result<Secret> {
         let now = self.time.now_ms();
         let current = self.current_tokens();
-        if let Some(c) = &current {
-            if let Some(answer) = self.answer_from_memory(c, failed, now) {
-                return answer;
-            }
+        if let Some(c) = &current
+            && let Some(answer) = self.answer_from_memory(c, failed, now)
+        {
+            return answer;
         }
         if failed.is_none()
             && current.as_ref().is_none_or(|c| c.unsaved.is_none())
@@ -784,6 +784,7 @@ impl Inner {
         forced_at_ms: Option<u64>,
         stale: Option<Unsaved>,
     ) -> Result<TokenSet> {
+        self.warn_if_scope_narrowed(&tokens);
         let mut unsaved = None;
         if guard.is_some() {
             let record = self.record_for(&tokens);
@@ -813,6 +814,21 @@ impl Inner {
             forced_at_ms,
         });
         Ok(tokens)
+    }
+
+    /// TR-14: the provider granted less than we asked for; later calls may fail with 403.
+    fn warn_if_scope_narrowed(&self, tokens: &TokenSet) {
+        let Some(granted) = &tokens.scope else { return };
+        let granted: Vec<&str> = granted.split([' ', ',']).collect();
+        let missing: Vec<&str> = self
+            .scopes
+            .iter()
+            .map(String::as_str)
+            .filter(|s| !granted.contains(s))
+            .collect();
+        if !missing.is_empty() {
+            tracing::warn!(missing = %missing.join(" "), "the provider granted fewer scopes than requested");
+        }
     }
 
     pub(crate) fn adopt_without_saving(&self, tokens: TokenSet) -> Secret {

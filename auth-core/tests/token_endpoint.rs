@@ -844,11 +844,8 @@ async fn te_11_redirects_are_not_followed_and_their_target_receives_nothing() {
 // ---------------------------------------------------------------------------------------------
 // TE-12, TE-13: proxies.
 
-/// Fails today: `auth_core::http::transport_error` (auth-core/src/http.rs, not this file's
-/// owner's) reduces every connect error to "connection failed" and drops reqwest's "proxy
-/// authentication required" (and the TLS reason of TE-9). Un-ignore once it keeps the cause.
+/// A proxy that wants credentials: the user learns it, and what to set.
 #[tokio::test]
-#[ignore = "needs auth-core/src/http.rs transport_error to keep the connect error's cause (TE-12)"]
 async fn te_12_a_proxy_answering_407_is_reported_as_proxy_authentication_required() {
     let (port, seen) = proxy(ProxyMode::RequireAuth).await;
     let settings = HttpSettings {

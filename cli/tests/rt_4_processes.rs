@@ -9,7 +9,7 @@
 //! The one unavoidable loss (RT-5): a process SIGKILLed after its refresh request went out and
 //! before it saved the answer. Act-On performs the grant anyway (a real server finishes a request
 //! whose client went away; a relay in front of the emulator makes it do the same, see
-//! [`relay_to`]), so the rotated pair is lost with the process. The
+//! [`Relay`]), so the rotated pair is lost with the process. The
 //! test counts and prints the rounds that hit this window and checks that the survivors recover
 //! (one password re-grant, or their own refresh if it reached Act-On first); it fails on any
 //! extra grant or token error that no such kill explains.
@@ -39,7 +39,7 @@ const ROUNDS: usize = 8;
 /// Delay injected on the first token request of each round.
 const TOKEN_DELAY_MS: u64 = 300;
 /// Every this many rounds the kill is aimed at the refresh (see the round loop).
-const TARGET_EVERY: usize = 4;
+const TARGET_EVERY: usize = 3;
 /// Signals land at a uniformly random moment in `0..=SIGNAL_WINDOW_MS` after the process starts.
 const SIGNAL_WINDOW_MS: u64 = 600;
 /// Access-token lifetime: the refresh margin is capped at half of it (3 s), so a token is due
@@ -110,68 +110,105 @@ fn password_connection(emu: &Emulator, base_url: &str, settings: &Path) -> Strin
 /// a client goes away (killed) while its request is out, the request still runs to the end
 /// upstream and its answer is dropped on the floor. (The emulator alone, on hyper, drops a
 /// handler whose client disconnected: a refresh request killed in the injected delay would
-/// never be granted, hiding the RT-5 window.) Returns the base URL to use instead of the
-/// emulator's.
-fn relay_to(upstream_url: &str) -> String {
-    let upstream: std::net::SocketAddr = upstream_url
-        .trim_start_matches("http://")
-        .trim_end_matches('/')
-        .parse()
-        .unwrap();
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    std::thread::spawn(move || {
-        for client in listener.incoming().flatten() {
-            std::thread::spawn(move || relay(client, upstream));
-        }
-    });
-    url
+/// never be granted, hiding the RT-5 window.)
+///
+/// It can also hold the next answer that comes back (after the emulator performed the grant)
+/// for a while: the widest form of the RT-5 window, "rotated at Act-On, not saved yet".
+struct Relay {
+    /// The base URL to use instead of the emulator's.
+    url: String,
+    /// Hold the next answer this long (ms); 0: don't.
+    hold_next_answer_ms: std::sync::atomic::AtomicU64,
+    /// An answer is being held now.
+    holding: std::sync::atomic::AtomicBool,
 }
 
-fn relay(mut client: std::net::TcpStream, upstream: std::net::SocketAddr) {
-    use std::io::{Read, Write};
-    use std::sync::Arc;
-    use std::sync::atomic::{AtomicBool, Ordering};
-    let Ok(mut server) = std::net::TcpStream::connect(upstream) else {
-        return;
-    };
-    let gone = Arc::new(AtomicBool::new(false));
-    let (Ok(mut from_client), Ok(mut to_server)) = (client.try_clone(), server.try_clone()) else {
-        return;
-    };
-    let client_gone = Arc::clone(&gone);
-    std::thread::spawn(move || {
-        // No shutdown of the upstream side at the client's end: the request stays alive there.
-        let _ = std::io::copy(&mut from_client, &mut to_server);
-        client_gone.store(true, Ordering::SeqCst);
-    });
-    server
-        .set_read_timeout(Some(Duration::from_millis(50)))
-        .unwrap();
-    let mut buf = [0u8; 16 * 1024];
-    let mut gone_since: Option<Instant> = None;
-    loop {
-        match server.read(&mut buf) {
-            Ok(0) => break,
-            // A dead client's answer is dropped.
-            Ok(n) => drop(client.write_all(&buf[..n])),
-            Err(e)
-                if matches!(
-                    e.kind(),
-                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
-                ) =>
-            {
-                if gone.load(Ordering::SeqCst)
-                    && gone_since.get_or_insert_with(Instant::now).elapsed()
-                        > Duration::from_secs(5)
-                {
-                    break;
-                }
+impl Relay {
+    fn start(upstream_url: &str) -> std::sync::Arc<Relay> {
+        let upstream: std::net::SocketAddr = upstream_url
+            .trim_start_matches("http://")
+            .trim_end_matches('/')
+            .parse()
+            .unwrap();
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let relay = std::sync::Arc::new(Relay {
+            url: format!("http://{}", listener.local_addr().unwrap()),
+            hold_next_answer_ms: 0.into(),
+            holding: false.into(),
+        });
+        let shared = std::sync::Arc::clone(&relay);
+        std::thread::spawn(move || {
+            for client in listener.incoming().flatten() {
+                let relay = std::sync::Arc::clone(&shared);
+                std::thread::spawn(move || relay.serve(client, upstream));
             }
-            Err(_) => break,
-        }
+        });
+        relay
     }
-    drop(client.shutdown(std::net::Shutdown::Both));
+
+    fn hold_next_answer(&self, ms: u64) {
+        self.hold_next_answer_ms
+            .store(ms, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    fn is_holding(&self) -> bool {
+        self.holding.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    fn serve(&self, mut client: std::net::TcpStream, upstream: std::net::SocketAddr) {
+        use std::io::{Read, Write};
+        use std::sync::Arc;
+        use std::sync::atomic::{AtomicBool, Ordering};
+        let Ok(mut server) = std::net::TcpStream::connect(upstream) else {
+            return;
+        };
+        let gone = Arc::new(AtomicBool::new(false));
+        let (Ok(mut from_client), Ok(mut to_server)) = (client.try_clone(), server.try_clone())
+        else {
+            return;
+        };
+        let client_gone = Arc::clone(&gone);
+        std::thread::spawn(move || {
+            // No shutdown upstream at the client's end: the request stays alive there.
+            let _ = std::io::copy(&mut from_client, &mut to_server);
+            client_gone.store(true, Ordering::SeqCst);
+        });
+        server
+            .set_read_timeout(Some(Duration::from_millis(50)))
+            .unwrap();
+        let mut buf = [0u8; 16 * 1024];
+        let mut gone_since: Option<Instant> = None;
+        loop {
+            match server.read(&mut buf) {
+                Ok(0) => break,
+                Ok(n) => {
+                    let hold = self.hold_next_answer_ms.swap(0, Ordering::SeqCst);
+                    if hold > 0 {
+                        self.holding.store(true, Ordering::SeqCst);
+                        std::thread::sleep(Duration::from_millis(hold));
+                        self.holding.store(false, Ordering::SeqCst);
+                    }
+                    // A dead client's answer is dropped.
+                    drop(client.write_all(&buf[..n]));
+                }
+                Err(e)
+                    if matches!(
+                        e.kind(),
+                        std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                    ) =>
+                {
+                    if gone.load(Ordering::SeqCst)
+                        && gone_since.get_or_insert_with(Instant::now).elapsed()
+                            > Duration::from_secs(5)
+                    {
+                        break;
+                    }
+                }
+                Err(_) => break,
+            }
+        }
+        drop(client.shutdown(std::net::Shutdown::Both));
+    }
 }
 
 /// The same connection, logging token requests (Verbosity=2) to a file of its own.
@@ -464,7 +501,9 @@ fn rt_4_eight_processes_one_killed_and_one_cancelled_mid_refresh() {
     let emu = acton_emulator(&rt);
     let dir = tempfile::tempdir().unwrap();
     let settings = dir.path().join("OAuthSettings.txt");
-    let conn = password_connection(&emu, &relay_to(&emu.acton().info().base_url), &settings);
+    let relay = Relay::start(&emu.acton().info().base_url);
+    let conn = password_connection(&emu, &relay.url, &settings);
+    let lock_file = dir.path().join("OAuthSettings.txt.lock");
     let rounds = std::env::var("RT4_ROUNDS")
         .ok()
         .and_then(|s| s.parse::<usize>().ok())
@@ -484,79 +523,112 @@ fn rt_4_eight_processes_one_killed_and_one_cancelled_mid_refresh() {
         std::thread::sleep(Duration::from_millis(3_300));
         let before = emu.acton().stats();
         let seq_before = emu.acton().requests().last().map_or(0, |r| r.seq);
-        emu.acton()
-            .inject(Fault::new(FaultKind::Delay { ms: TOKEN_DELAY_MS }, 1).on(FaultTarget::Token));
-        // Mostly anyone at any moment; every TARGET_EVERY-th round the first process started
-        // (nearly always the one that takes the lock and refreshes) while its request is out,
-        // so that the RT-5 window is exercised too.
-        let targeted = round % TARGET_EVERY == 0;
-        let (killed, kill_at) = if targeted {
-            (0, 40 + rng.below(TOKEN_DELAY_MS))
+        // Where the refresh is slow: odd rounds before the grant (the emulator waits before it
+        // handles the first token request), even rounds after it (the relay holds the first
+        // answer: Act-On has rotated, the refresher has not saved yet).
+        let delay = if round % 2 == 1 {
+            emu.acton().inject(
+                Fault::new(FaultKind::Delay { ms: TOKEN_DELAY_MS }, 1).on(FaultTarget::Token),
+            );
+            "before the grant"
         } else {
-            (
-                rng.below(PROCESSES as u64) as usize,
-                rng.below(SIGNAL_WINDOW_MS + 1),
-            )
+            relay.hold_next_answer(TOKEN_DELAY_MS);
+            "after the grant"
         };
-        let interrupted = (killed + 1 + rng.below(PROCESSES as u64 - 1) as usize) % PROCESSES;
+        // The interrupted process: anyone, at any moment. The killed one: in most rounds anyone
+        // else at any moment (mostly not the refresher); every TARGET_EVERY-th round, the
+        // process holding the settings lock once its refresh request has reached Act-On, at a
+        // random moment of the injected delay, so that the RT-5 window is exercised too.
+        let targeted = round % TARGET_EVERY == 0;
+        let interrupted = rng.below(PROCESSES as u64) as usize;
         let interrupt_at = rng.below(SIGNAL_WINDOW_MS + 1);
+        let (mut killed, mut kill_at) = (
+            (interrupted + 1 + rng.below(PROCESSES as u64 - 1) as usize) % PROCESSES,
+            rng.below(SIGNAL_WINDOW_MS + 1),
+        );
+        let aim_after = rng.below(TOKEN_DELAY_MS + 20);
 
-        // Start all eight, then the two signal senders.
-        let round_start = Instant::now();
-        let started_ms = now_ms();
-        let mut children: Vec<(usize, Fate, Child, Instant, PathBuf)> = Vec::new();
         // Times are ms into the round: the start of each process, its signal, and (from the
         // logs) its token requests.
+        let round_start = Instant::now();
+        let started_ms = now_ms();
+        let mut children: Vec<(usize, Child, Instant, PathBuf)> = Vec::new();
         for index in 0..PROCESSES {
             let log = dir.path().join(format!("round{round}-p{index}.log"));
-            let fate = if index == killed {
-                Fate::Killed
-            } else if index == interrupted {
-                Fate::Interrupted
-            } else {
-                Fate::Survivor
-            };
             let child = command(&["acton", "token"], &logged(&conn, &log), dir.path())
                 .spawn()
                 .unwrap();
-            children.push((index, fate, child, Instant::now(), log));
+            children.push((index, child, Instant::now(), log));
         }
-        let signals: Vec<(usize, u64, JoinHandle<(u64, bool)>)> = children
-            .iter()
-            .filter_map(|(index, fate, child, spawned, _)| {
-                let (signal, after) = match fate {
-                    Fate::Killed => ("KILL", kill_at),
-                    Fate::Interrupted => ("INT", interrupt_at),
-                    Fate::Survivor => return None,
+        let pid_of = |index: usize| children[index].1.id();
+        let at = |index: usize, after: u64| children[index].2 + Duration::from_millis(after);
+        let interrupt = signal_at(
+            pid_of(interrupted),
+            "INT",
+            round_start,
+            at(interrupted, interrupt_at),
+        );
+        let mut aim = String::new();
+        if targeted {
+            // Wait for the delayed request to reach the emulator (or its answer to be held),
+            // then read the lock holder.
+            let deadline = Instant::now() + Duration::from_secs(3);
+            let holder = loop {
+                let arrived = if round % 2 == 1 {
+                    emu.acton().faults().iter().all(|f| f.count == Some(0))
+                } else {
+                    relay.is_holding()
                 };
-                let at = *spawned + Duration::from_millis(after);
-                Some((
-                    *index,
-                    after,
-                    signal_at(child.id(), signal, round_start, at),
-                ))
-            })
-            .collect();
+                let holder = std::fs::read_to_string(&lock_file)
+                    .ok()
+                    .and_then(|p| p.trim().parse::<u32>().ok())
+                    .and_then(|pid| (0..PROCESSES).find(|&i| pid_of(i) == pid));
+                match holder {
+                    Some(h) if arrived => break Some(h),
+                    _ if Instant::now() > deadline => break None,
+                    _ => std::thread::sleep(Duration::from_millis(2)),
+                }
+            };
+            match holder {
+                Some(h) if h != interrupted => {
+                    killed = h;
+                    let now = round_start.elapsed().as_millis() as u64;
+                    let started = children[h].2.duration_since(round_start).as_millis() as u64;
+                    kill_at = now + aim_after - started;
+                    aim =
+                        format!(" (aimed: the lock holder, {aim_after} ms into the delay {delay})");
+                }
+                Some(_) => aim = " (aim missed: the interrupted process holds the lock)".to_owned(),
+                None => aim = " (aim missed: no lock holder with a request out seen)".to_owned(),
+            }
+        }
+        let kill = signal_at(pid_of(killed), "KILL", round_start, at(killed, kill_at));
         // Join the senders before reaping anyone: a reaped pid could be reused.
-        let signals: Vec<(usize, (u64, u64, bool))> = signals
-            .into_iter()
-            .map(|(index, planned, handle)| {
-                let (sent, ok) = handle.join().unwrap();
-                (index, (planned, sent, ok))
-            })
-            .collect();
+        let signals = [
+            (interrupted, interrupt_at, interrupt.join().unwrap()),
+            (killed, kill_at, kill.join().unwrap()),
+        ];
         let ended: Vec<Ended> = children
             .into_iter()
-            .map(|(index, fate, child, spawned, log)| {
+            .map(|(index, child, spawned, log)| {
                 let pid = child.id();
                 let started = spawned.duration_since(round_start).as_millis() as u64;
                 let output = child.wait_with_output().unwrap();
                 Ended {
                     index,
-                    fate,
+                    fate: if index == killed {
+                        Fate::Killed
+                    } else if index == interrupted {
+                        Fate::Interrupted
+                    } else {
+                        Fate::Survivor
+                    },
                     pid,
                     started,
-                    signal: signals.iter().find(|(i, _)| *i == index).map(|(_, s)| *s),
+                    signal: signals
+                        .iter()
+                        .find(|(i, _, _)| *i == index)
+                        .map(|(_, planned, (sent, ok))| (*planned, *sent, *ok)),
                     output,
                     requests: TokenRequests::read(&log, started_ms),
                 }
@@ -584,12 +656,7 @@ fn rt_4_eight_processes_one_killed_and_one_cancelled_mid_refresh() {
             .collect();
 
         println!(
-            "\nround {round}: p{killed} SIGKILL at {kill_at} ms{}, p{interrupted} SIGINT at {interrupt_at} ms; all ended after {round_ms} ms",
-            if targeted {
-                " (aimed at the refresh)"
-            } else {
-                ""
-            }
+            "\nround {round}: token delay {delay}; p{killed} SIGKILL at start+{kill_at} ms{aim}, p{interrupted} SIGINT at start+{interrupt_at} ms; all ended after {round_ms} ms"
         );
         for e in &ended {
             println!("  {}", e.describe());
@@ -834,7 +901,8 @@ fn rt_4_sigint_during_a_refresh_still_saves_it() {
     let emu = acton_emulator(&rt);
     let dir = tempfile::tempdir().unwrap();
     let settings = dir.path().join("OAuthSettings.txt");
-    let conn = password_connection(&emu, &relay_to(&emu.acton().info().base_url), &settings);
+    let relay = Relay::start(&emu.acton().info().base_url);
+    let conn = password_connection(&emu, &relay.url, &settings);
     let first = connector(&["acton", "token"], &conn, dir.path());
     assert!(first.status.success(), "{}", text(&first.stderr));
     let first_token = text(&first.stdout).trim().to_owned();
