@@ -340,8 +340,8 @@ impl Authenticator {
     pub fn from_config(provider: Provider, common: &CommonConfig, grant: Grant) -> Result<Self> {
         // An explicit OAuthSettingsLocation persists even with InitiateOAuth=OFF (the password
         // grant's default): `login` must not report success and keep nothing.
-        let persist = common.initiate_oauth != InitiateOAuth::Off
-            || common.oauth_settings_location.is_some();
+        let persist =
+            common.initiate_oauth != InitiateOAuth::Off || common.oauth_settings_location.is_some();
         let mut builder = Self::builder(provider)
             .initiate(common.initiate_oauth)
             .grant(grant)

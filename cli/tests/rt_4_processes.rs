@@ -3,19 +3,23 @@
 //! and one process interrupted while its refresh request is pending, which must still save the
 //! rotated pair before it exits.
 //!
-//! The emulator's token endpoint is slowed down (an injected delay on the first token request of
-//! each round) so that the refresh window is wide enough for the signals to land in it.
+//! The refresh is slowed down so that signals can land inside it: in odd rounds the emulator
+//! waits before it handles the first token request (an injected `Delay` fault), in even rounds
+//! a relay in front of the emulator holds the first answer (Act-On has rotated the refresh token,
+//! the refresher has not saved the new pair yet). Most kills hit any process at any moment
+//! (mostly not the refresher); every third round the kill is aimed at the process that holds the
+//! settings lock while its request is out.
 //!
 //! The one unavoidable loss (RT-5): a process SIGKILLed after its refresh request went out and
 //! before it saved the answer. Act-On performs the grant anyway (a real server finishes a request
-//! whose client went away; a relay in front of the emulator makes it do the same, see
-//! [`Relay`]), so the rotated pair is lost with the process. The
-//! test counts and prints the rounds that hit this window and checks that the survivors recover
-//! (one password re-grant, or their own refresh if it reached Act-On first); it fails on any
-//! extra grant or token error that no such kill explains.
+//! whose client went away; the relay makes the emulator do the same, see [`Relay`]), so the
+//! rotated pair is lost with the process. The test counts and prints the rounds that hit this
+//! window and checks that the survivors recover (one password re-grant, or their own refresh if
+//! it reached Act-On first); it fails on any extra grant or token error that no such kill
+//! explains, on differing tokens, and on a settings file that no longer decodes.
 //!
-//! `RT4_SEED=<n>` replays a run's random signal times; `RT4_ROUNDS=<n>` changes the number of
-//! rounds.
+//! `RT4_SEED=<n>` replays a run's random choices (timing still varies); `RT4_ROUNDS=<n>` changes
+//! the number of rounds; `RT4_CONNECTOR=<path>` runs another build of `connector`.
 
 // A failed unwrap is a failed test, with its message.
 #![allow(clippy::unwrap_used)]
@@ -36,7 +40,7 @@ static SERIAL: Mutex<()> = Mutex::new(());
 const PROCESSES: usize = 8;
 /// Default number of rounds of test 1.
 const ROUNDS: usize = 8;
-/// Delay injected on the first token request of each round.
+/// How long the first token request of each round is slowed down (before or after the grant).
 const TOKEN_DELAY_MS: u64 = 300;
 /// Every this many rounds the kill is aimed at the refresh (see the round loop).
 const TARGET_EVERY: usize = 3;
@@ -52,8 +56,14 @@ const WAITING: &str = "waiting for a token refresh to finish saving (Ctrl-C agai
 
 // ----- helpers -------------------------------------------------------------------------------
 
+/// The `connector` under test: this package's, or `RT4_CONNECTOR` (another build of it, e.g. to
+/// see these tests fail without a fix).
+fn binary() -> std::ffi::OsString {
+    std::env::var_os("RT4_CONNECTOR").unwrap_or_else(|| env!("CARGO_BIN_EXE_connector").into())
+}
+
 fn command(args: &[&str], connection: &str, dir: &Path) -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_connector"));
+    let mut c = Command::new(binary());
     c.args(args)
         .env("CONNECTOR_CONNECTION", connection)
         .env("CONNECTOR_KEY_FILE", dir.join("settings.key"))
@@ -540,7 +550,7 @@ fn rt_4_eight_processes_one_killed_and_one_cancelled_mid_refresh() {
         // process holding the settings lock once its refresh request has reached Act-On, at a
         // random moment of the injected delay, so that the RT-5 window is exercised too.
         let targeted = round % TARGET_EVERY == 0;
-        let interrupted = rng.below(PROCESSES as u64) as usize;
+        let mut interrupted = rng.below(PROCESSES as u64) as usize;
         let interrupt_at = rng.below(SIGNAL_WINDOW_MS + 1);
         let (mut killed, mut kill_at) = (
             (interrupted + 1 + rng.below(PROCESSES as u64 - 1) as usize) % PROCESSES,
@@ -562,12 +572,16 @@ fn rt_4_eight_processes_one_killed_and_one_cancelled_mid_refresh() {
         }
         let pid_of = |index: usize| children[index].1.id();
         let at = |index: usize, after: u64| children[index].2 + Duration::from_millis(after);
-        let interrupt = signal_at(
-            pid_of(interrupted),
-            "INT",
-            round_start,
-            at(interrupted, interrupt_at),
-        );
+        // In a targeted round the SIGINT is sent once the SIGKILL's target is known (another
+        // process; at its planned moment, or at once if that has passed).
+        let mut interrupt = (!targeted).then(|| {
+            signal_at(
+                pid_of(interrupted),
+                "INT",
+                round_start,
+                at(interrupted, interrupt_at),
+            )
+        });
         let mut aim = String::new();
         if targeted {
             // Wait for the delayed request to reach the emulator (or its answer to be held),
@@ -590,22 +604,35 @@ fn rt_4_eight_processes_one_killed_and_one_cancelled_mid_refresh() {
                 }
             };
             match holder {
-                Some(h) if h != interrupted => {
+                Some(h) => {
                     killed = h;
+                    if interrupted == killed {
+                        interrupted =
+                            (killed + 1 + rng.below(PROCESSES as u64 - 1) as usize) % PROCESSES;
+                    }
                     let now = round_start.elapsed().as_millis() as u64;
                     let started = children[h].2.duration_since(round_start).as_millis() as u64;
                     kill_at = now + aim_after - started;
                     aim =
                         format!(" (aimed: the lock holder, {aim_after} ms into the delay {delay})");
                 }
-                Some(_) => aim = " (aim missed: the interrupted process holds the lock)".to_owned(),
                 None => aim = " (aim missed: no lock holder with a request out seen)".to_owned(),
             }
+            interrupt = Some(signal_at(
+                pid_of(interrupted),
+                "INT",
+                round_start,
+                at(interrupted, interrupt_at),
+            ));
         }
         let kill = signal_at(pid_of(killed), "KILL", round_start, at(killed, kill_at));
         // Join the senders before reaping anyone: a reaped pid could be reused.
         let signals = [
-            (interrupted, interrupt_at, interrupt.join().unwrap()),
+            (
+                interrupted,
+                interrupt_at,
+                interrupt.map(|i| i.join().unwrap()).unwrap(),
+            ),
             (killed, kill_at, kill.join().unwrap()),
         ];
         let ended: Vec<Ended> = children
@@ -638,6 +665,9 @@ fn rt_4_eight_processes_one_killed_and_one_cancelled_mid_refresh() {
         // A refresh request the killed process sent may still be in the injected delay at the
         // emulator: let it be answered before counting.
         std::thread::sleep(Duration::from_millis(TOKEN_DELAY_MS + 300));
+        // Nothing of this round's slowness is left for the next.
+        emu.acton().clear_faults();
+        relay.hold_next_answer(0);
         let delta = Delta::between(&before, &emu.acton().stats());
         let token_requests: Vec<String> = emu
             .acton()

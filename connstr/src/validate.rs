@@ -434,10 +434,7 @@ impl<'a> Validator<'a> {
     /// A URL property without a default: `None` when unset (or invalid, which is recorded).
     pub fn optional_url(&mut self, name: &str) -> Option<Url> {
         let def = self.def(name);
-        let set = self
-            .cs
-            .get(def.name)
-            .is_some_and(|t| !t.trim().is_empty());
+        let set = self.cs.get(def.name).is_some_and(|t| !t.trim().is_empty());
         set.then(|| self.url(name, "https://invalid.invalid/"))
     }
 
