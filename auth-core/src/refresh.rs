@@ -819,13 +819,7 @@ impl Inner {
     /// TR-14: the provider granted less than we asked for; later calls may fail with 403.
     fn warn_if_scope_narrowed(&self, tokens: &TokenSet) {
         let Some(granted) = &tokens.scope else { return };
-        let granted: Vec<&str> = granted.split([' ', ',']).collect();
-        let missing: Vec<&str> = self
-            .scopes
-            .iter()
-            .map(String::as_str)
-            .filter(|s| !granted.contains(s))
-            .collect();
+        let missing = missing_scopes(&self.scopes, granted);
         if !missing.is_empty() {
             tracing::warn!(missing = %missing.join(" "), "the provider granted fewer scopes than requested");
         }
@@ -886,6 +880,16 @@ pub(crate) fn is_expired(tokens: &TokenSet, now: u64) -> bool {
     tokens.access_token.is_empty() || tokens.expires_at_ms().is_some_and(|at| now >= at)
 }
 
+/// The requested scopes a grant's `scope` (space- or comma-separated) does not include.
+fn missing_scopes<'a>(requested: &'a [String], granted: &str) -> Vec<&'a str> {
+    let granted: Vec<&str> = granted.split([' ', ',']).collect();
+    requested
+        .iter()
+        .map(String::as_str)
+        .filter(|s| !granted.contains(s))
+        .collect()
+}
+
 /// The part of a token-endpoint error worth repeating inside another message.
 fn brief(e: &Error) -> String {
     match e.inner() {
@@ -910,5 +914,18 @@ fn brief(e: &Error) -> String {
             format!("{message}, {url}")
         }
         other => other.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tr_14_a_narrower_granted_scope_is_noticed() {
+        let requested = ["hubdb".to_owned(), "oauth".to_owned()];
+        assert!(missing_scopes(&requested, "oauth hubdb extra").is_empty());
+        assert!(missing_scopes(&requested, "hubdb,oauth").is_empty());
+        assert_eq!(missing_scopes(&requested, "oauth"), ["hubdb"]);
     }
 }

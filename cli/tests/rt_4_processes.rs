@@ -962,64 +962,43 @@ fn rt_4_sigint_during_a_refresh_still_saves_it() {
     let took = start.elapsed().as_millis() as u64;
     let requests = TokenRequests::read(&log, started_ms);
     let stderr = text(&output.stderr);
+    let stats_after_first = emu.acton().stats();
+
+    // Any request still at the emulator is answered by now; then a second process.
+    std::thread::sleep(Duration::from_millis(DELAY_MS.saturating_sub(took) + 300));
+    let second_log = dir.path().join("second.log");
+    let second_started = now_ms();
+    let second = connector(&["acton", "token"], &logged(&conn, &second_log), dir.path());
+    let second_requests = TokenRequests::read(&second_log, second_started);
     let stats = emu.acton().stats();
     println!(
-        "SIGINT at {} ms; exit {:?} (signal {:?}) after {took} ms;{}\nstderr: {stderr:?}\nemulator: refresh grants {}, password grants {}, token errors {}",
+        "interrupted process: SIGINT at {} ms; exit {:?} (signal {:?}) after {took} ms;{}\n  stderr: {stderr:?}\n  emulator then: {}",
         sent.0,
         output.status.code(),
         signal_of(&output),
         requests.summary(),
-        stats.token_grants.refresh_token,
-        stats.token_grants.password,
-        stats.token_errors
+        Delta::between(&Stats::default(), &stats_after_first),
     );
-    assert!(sent.1, "kill -INT failed");
-    assert!(
-        requests.refresh_sent.is_some_and(|at| at <= sent.0 as i64),
-        "the refresh request was out before the SIGINT: {}",
-        requests.summary()
-    );
-    assert_eq!(output.status.code(), Some(130), "stderr: {stderr}");
-    assert!(text(&output.stdout).is_empty());
-    assert_eq!(
-        stderr.lines().collect::<Vec<_>>(),
-        [WAITING, CANCELLED],
-        "the exact stderr"
-    );
-    assert!(
-        took >= DELAY_MS - 100,
-        "it exited after {took} ms: it did not wait for the {DELAY_MS} ms refresh"
-    );
-    assert!(
-        requests.refresh_ok.is_some(),
-        "the refresh completed in the interrupted process: {}",
-        requests.summary()
-    );
-
-    // Any request still at the emulator is answered by now; the next process uses the saved pair.
-    std::thread::sleep(Duration::from_millis(DELAY_MS.saturating_sub(took) + 200));
-    let second_log = dir.path().join("second.log");
-    let second_started = now_ms();
-    let second = connector(&["acton", "token"], &logged(&conn, &second_log), dir.path());
-    assert!(second.status.success(), "{}", text(&second.stderr));
-    let token = text(&second.stdout).trim().to_owned();
-    let second_requests = TokenRequests::read(&second_log, second_started);
-    let stats = emu.acton().stats();
     println!(
-        "second process: exit 0;{}; emulator: refresh grants {}, password grants {}, token errors {}",
+        "second process: exit {:?};{}; stderr {:?}\n  emulator in all: {}",
+        second.status.code(),
         if second_requests.any() {
             second_requests.summary()
         } else {
             " no token request".to_owned()
         },
-        stats.token_grants.refresh_token,
-        stats.token_grants.password,
-        stats.token_errors
+        text(&second.stderr).trim(),
+        Delta::between(&Stats::default(), &stats),
     );
+
+    // The interrupted process's refresh was saved: the second process used it, and Act-On saw
+    // one refresh and nothing presented twice.
+    assert!(second.status.success(), "{}", text(&second.stderr));
+    let token = text(&second.stdout).trim().to_owned();
     assert_ne!(token, first_token, "the token was refreshed");
     assert_eq!(
         stats.token_errors, 0,
-        "no refresh token was presented twice"
+        "a refresh token was presented twice: the interrupted process's refresh was not saved"
     );
     assert_eq!(
         stats.token_grants.refresh_token, 1,
@@ -1034,4 +1013,29 @@ fn rt_4_sigint_during_a_refresh_still_saves_it() {
     assert_eq!(api_status(&rt, &emu, &token), 200);
     let status = connector(&["acton", "status"], &conn, dir.path());
     assert!(status.status.success(), "{}", text(&status.stderr));
+
+    // And the interrupted process itself: its request was out before the SIGINT; it waited
+    // for the answer, saved, and then stopped with 130 and these two lines.
+    assert!(sent.1, "kill -INT failed");
+    assert!(
+        requests.refresh_sent.is_some_and(|at| at <= sent.0 as i64),
+        "the refresh request was out before the SIGINT: {}",
+        requests.summary()
+    );
+    assert!(
+        requests.refresh_ok.is_some(),
+        "the refresh completed in the interrupted process: {}",
+        requests.summary()
+    );
+    assert!(
+        took >= DELAY_MS - 100,
+        "it exited after {took} ms: it did not wait for the {DELAY_MS} ms refresh"
+    );
+    assert_eq!(output.status.code(), Some(130), "stderr: {stderr}");
+    assert!(text(&output.stdout).is_empty());
+    assert_eq!(
+        stderr.lines().collect::<Vec<_>>(),
+        [WAITING, CANCELLED],
+        "the exact stderr"
+    );
 }
