@@ -762,10 +762,28 @@ fn rt_4_eight_processes_one_killed_and_one_cancelled_mid_refresh() {
                     "unexpected stderr of the interrupted process: {int_lines:?}\n{}",
                     diagnostics()
                 );
-                if waited {
-                    "130 after waiting for its refresh".to_owned()
-                } else {
-                    "130".to_owned()
+                // Its refresh request was out when Ctrl-C came: it must have waited for the
+                // answer (and saved it) before stopping, or the rotated pair is lost (RT-3).
+                let signalled = int.signal.map_or(0, |(_, sent, _)| sent as i64);
+                if let Some(out) = int.requests.refresh_sent.filter(|&at| at < signalled) {
+                    assert!(
+                        waited
+                            && (int.requests.refresh_ok.is_some()
+                                || int.requests.refresh_failed.is_some()),
+                        "the interrupted process sent its refresh request at {out} ms, got SIGINT at {signalled} ms and stopped without waiting for the answer: the rotated pair is lost\n{}",
+                        diagnostics()
+                    );
+                }
+                let late = [int.requests.refresh_sent, int.requests.password_sent]
+                    .into_iter()
+                    .flatten()
+                    .any(|at| at > signalled);
+                match (waited, late) {
+                    (true, true) => {
+                        "130 after waiting; it sent a token request after the SIGINT".to_owned()
+                    }
+                    (true, false) => "130 after waiting for its refresh".to_owned(),
+                    _ => "130".to_owned(),
                 }
             }
             (None, Some(2)) => {

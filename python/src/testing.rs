@@ -38,9 +38,9 @@ impl Emulator {
     /// Starts both emulators. `auto_approve`: the authorization pages redirect at once to the
     /// callback with a code (no login form). `hubdb_rows` / `acton_records`: generated rows
     /// of the HubDB `events` table and the Act-On `Customers` list (2,500 each by default).
-    /// `latency_ms`: added to every API answer.
+    /// `latency_ms`: added to every API answer. `token_ttl_s`: access-token lifetime.
     #[new]
-    #[pyo3(signature = (auto_approve=true, hubdb_rows=None, acton_records=None, seed=None, latency_ms=None))]
+    #[pyo3(signature = (auto_approve=true, hubdb_rows=None, acton_records=None, seed=None, latency_ms=None, token_ttl_s=None))]
     fn new(
         py: Python<'_>,
         auto_approve: bool,
@@ -48,8 +48,12 @@ impl Emulator {
         acton_records: Option<u64>,
         seed: Option<u64>,
         latency_ms: Option<u64>,
+        token_ttl_s: Option<u64>,
     ) -> PyResult<Self> {
         let mut builder = emulator::Emulator::builder().auto_approve(auto_approve);
+        if let Some(s) = token_ttl_s {
+            builder = builder.token_ttl(Duration::from_secs(s));
+        }
         if let Some(n) = hubdb_rows {
             builder = builder.hubdb_rows(n);
         }
@@ -113,6 +117,25 @@ impl Emulator {
             }
         };
         let fault = emulator::Fault::status(status, count).on(target);
+        self.with(|emu| match service {
+            "hubspot" => {
+                emu.hubspot().inject(fault);
+                Ok(())
+            }
+            "acton" => {
+                emu.acton().inject(fault);
+                Ok(())
+            }
+            other => Err(unknown_service(other)),
+        })?
+    }
+
+    /// Queues a fault given as the JSON of `POST /_emulator/faults` (e.g.
+    /// `{"kind":"delay","ms":500,"count":1,"target":"token"}`).
+    fn inject_json(&self, service: &str, fault: &str) -> PyResult<()> {
+        let fault: emulator::Fault = serde_json::from_str(fault).map_err(|e| {
+            DbError::new(Class::Programming, format!("not a fault description: {e}"))
+        })?;
         self.with(|emu| match service {
             "hubspot" => {
                 emu.hubspot().inject(fault);

@@ -11,6 +11,7 @@ import warnings
 
 import pytest
 
+import connector
 import connector.acton as acton
 import connector.hubdb as hubdb
 from connector.testing import Emulator
@@ -231,3 +232,30 @@ def test_ctrl_c_interrupts_a_long_query() -> None:
 def test_acton_module_is_separate(act) -> None:
     assert act.source == "acton"
     assert isinstance(act, acton.Connection)
+
+
+def test_keyboard_interrupt_during_a_token_refresh_loses_no_token(tmp_path) -> None:
+    """RT-3 from Python: Ctrl-C while the refresh of a single-use Act-On refresh token is out.
+    The statement stops at once; the refresh finishes in its own task and saves the new pair,
+    so the next connection works without presenting a used refresh token."""
+    with Emulator(acton_records=5, token_ttl_s=2) as emu:
+        settings = str(tmp_path / "OAuthSettings.txt")
+        with acton.connect(emu.acton_password(settings)) as conn:
+            conn.execute("SELECT * FROM List_Customers LIMIT 1").fetchall()
+            time.sleep(1.2)  # past the refresh point (half of a 2 s lifetime)
+            emu.inject("acton", kind="delay", ms=1500, count=1, target="token")
+            timer = threading.Timer(0.3, _thread.interrupt_main)
+            started = time.monotonic()
+            timer.start()
+            with pytest.raises(KeyboardInterrupt):
+                conn.execute("SELECT * FROM List_Customers LIMIT 1").fetchall()
+            assert time.monotonic() - started < 1.2, "interrupted before the refresh answered"
+            timer.cancel()
+        assert connector._native.wait_for_token_refreshes(10.0)
+        # The interrupted connection's refresh completed (and was saved: see below).
+        assert emu.stats("acton")["token_grants"]["refresh_token"] == 1
+        with acton.connect(emu.acton_password(settings)) as again:
+            assert len(again.execute("SELECT * FROM List_Customers LIMIT 2").fetchall()) == 2
+        stats = emu.stats("acton")
+        assert stats["token_grants"] == {"authorization_code": 0, "refresh_token": 1, "password": 1}
+        assert stats["token_errors"] == 0

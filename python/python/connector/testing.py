@@ -60,7 +60,8 @@ class Emulator:
     """Both emulators, running until ``stop()`` (or the end of a ``with`` block).
 
     ``hubdb_rows`` / ``acton_records``: size of the generated HubDB ``events`` table and Act-On
-    ``Customers`` list (2,500 each by default). ``latency_ms`` delays every API answer.
+    ``Customers`` list (2,500 each by default). ``latency_ms`` delays every API answer;
+    ``token_ttl_s`` sets the access-token lifetime.
     """
 
     def __init__(
@@ -70,8 +71,11 @@ class Emulator:
         acton_records: Optional[int] = None,
         seed: Optional[int] = None,
         latency_ms: Optional[int] = None,
+        token_ttl_s: Optional[int] = None,
     ) -> None:
-        self._native = _native.Emulator(auto_approve, hubdb_rows, acton_records, seed, latency_ms)
+        self._native = _native.Emulator(
+            auto_approve, hubdb_rows, acton_records, seed, latency_ms, token_ttl_s
+        )
         #: The connection details (``hubspot`` and ``acton`` dicts), as ``connector emulator`` prints.
         self.info: dict[str, dict[str, str]] = json.loads(self._native.info_json)
 
@@ -141,6 +145,11 @@ class Emulator:
         """Makes the next ``count`` requests to ``target`` (``api``, ``token`` or ``any``)
         answer HTTP ``status``."""
         self._native.inject_status(self._service(source), status, count, target)
+
+    def inject(self, source: str, **fault: Any) -> None:
+        """Queues a fault as ``POST /_emulator/faults`` takes it, e.g.
+        ``inject("acton", kind="delay", ms=500, count=1, target="token")``."""
+        self._native.inject_json(self._service(source), json.dumps(fault))
 
     # -- lifetime ---------------------------------------------------------------------------
 
