@@ -17,7 +17,7 @@ use url::Url;
 use crate::grants::{ClientCredentials, TokenClient};
 use crate::http::{self, HttpSettings};
 use crate::provider::Provider;
-use crate::refresh::{Given, Inner, REFRESH_ATTEMPTS, Request};
+use crate::refresh::{Given, Inner, REFRESH_ATTEMPTS, Request, Window};
 use crate::revoke::LogoutReport;
 use crate::time::{SharedTimeSource, system_time};
 use crate::token::TokenSet;
@@ -395,6 +395,7 @@ impl Authenticator {
         let inner = &self.inner;
         {
             let _exclusive = inner.exclusive.lock().await;
+            let _window = Window::open(inner);
             let guard = inner.lock_store().await?;
             let stored = inner.load_store().await?;
             let tokens = match &inner.verifier {
@@ -563,6 +564,7 @@ pub(crate) async fn desktop_flow(inner: &Inner) -> Result<TokenSet> {
     }
     let result = listener.wait(&state, inner.browser_timeout).await?;
     check_issuer(provider, result.iss.as_deref())?;
+    inner.request_out()?;
     inner
         .tokens
         .exchange_code(&result.code, &redirect_uri, verifier.as_ref())

@@ -88,8 +88,8 @@ pub enum Error {
         /// How long we waited.
         timeout: Duration,
     },
-    /// The flow was cancelled (Ctrl-C, dropped future).
-    #[error("the authorization flow was cancelled")]
+    /// Cancelled: Ctrl-C, a dropped future, or a program that is stopping.
+    #[error("cancelled")]
     Cancelled,
     /// The callback port is taken by another program.
     #[error(
@@ -233,9 +233,88 @@ impl Error {
         }
     }
 
-    /// Unwraps a shared outcome when this caller holds the last reference.
+    /// A shared single-flight outcome as the caller's own error: unwrapped when this caller
+    /// holds the last reference, else copied (so that callers can match on the variant), and
+    /// wrapped only when it cannot be copied (store and setup errors).
     pub(crate) fn from_shared(e: Arc<Error>) -> Error {
-        Arc::try_unwrap(e).unwrap_or_else(Error::Shared)
+        Arc::try_unwrap(e).unwrap_or_else(|shared| shared.copy().unwrap_or(Error::Shared(shared)))
+    }
+
+    /// A copy of the error, for the variants made of plain values.
+    fn copy(&self) -> Option<Error> {
+        use Error as E;
+        Some(match self {
+            E::InvalidConfiguration { property, message } => E::InvalidConfiguration {
+                property,
+                message: message.clone(),
+            },
+            E::ReauthorizationRequired {
+                reason,
+                location,
+                command,
+            } => E::ReauthorizationRequired {
+                reason: reason.clone(),
+                location: location.clone(),
+                command: command.clone(),
+            },
+            E::StaleSettings {
+                location,
+                holder,
+                holder_running,
+            } => E::StaleSettings {
+                location: location.clone(),
+                holder: *holder,
+                holder_running: *holder_running,
+            },
+            E::AccessDenied {
+                provider,
+                description,
+            } => E::AccessDenied {
+                provider: provider.clone(),
+                description: description.clone(),
+            },
+            E::Cancelled => E::Cancelled,
+            E::TokenEndpoint {
+                provider,
+                grant,
+                status,
+                error,
+                description,
+                hint,
+            } => E::TokenEndpoint {
+                provider: provider.clone(),
+                grant,
+                status: *status,
+                error: error.clone(),
+                description: description.clone(),
+                hint: *hint,
+            },
+            E::RateLimited {
+                provider,
+                grant,
+                retry_after,
+                advice,
+            } => E::RateLimited {
+                provider: provider.clone(),
+                grant,
+                retry_after: *retry_after,
+                advice,
+            },
+            E::InvalidTokenResponse { provider, reason } => E::InvalidTokenResponse {
+                provider: provider.clone(),
+                reason: reason.clone(),
+            },
+            E::Transport { url, message } => E::Transport {
+                url: url.clone(),
+                message: message.clone(),
+            },
+            E::AnswerLost { url, message } => E::AnswerLost {
+                url: url.clone(),
+                message: message.clone(),
+            },
+            E::Shared(inner) => return inner.copy(),
+            _ => return None,
+        })
     }
 
     /// Whether the provider said the grant (refresh token or code) is dead.

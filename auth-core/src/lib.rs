@@ -73,7 +73,7 @@ pub use authenticator::{
 };
 pub use connstr::Secret;
 pub use error::{Error, Result};
-pub use refresh::wait_for_pending_refreshes;
+pub use refresh::{stop_new_token_requests, token_requests_pending, wait_for_pending_refreshes};
 pub use revoke::{LogoutReport, Revocation};
 
 /// A boxed future, as the object-safe trait methods return.

@@ -31,15 +31,24 @@ const RETRY_AFTER_FAILED_REFRESH_MS: u64 = 30_000;
 pub(crate) const REFRESH_ATTEMPTS: u32 = 3;
 /// A refresh forced by a 401 whose new token is refused within this window is not repeated.
 const FORCED_REFRESH_LOOP_MS: u64 = 60_000;
+/// After a refresh failed transiently (and no valid token was left), callers arriving within
+/// this time get the same error instead of a new attempt: no storm of identical requests
+/// (RT-2, TE-6).
+const FAILED_REFRESH_HOLD_MS: u64 = 2_000;
 
-/// Refreshes running in spawned tasks, process-wide (see [`crate::wait_for_pending_refreshes`]).
+/// Token requests that are out (sent, or about to be) and whose outcome is not saved yet,
+/// process-wide (see [`crate::wait_for_pending_refreshes`]).
 static PENDING: AtomicUsize = AtomicUsize::new(0);
+/// Set by [`crate::stop_new_token_requests`]: a program on its way out sends no new grant.
+static STOPPING: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 
-/// Waits until no refresh of any authenticator in this process is running, at most `timeout`;
-/// returns whether none is left.
+/// Waits until no token request of this process is out with its outcome unsaved, at most
+/// `timeout`; returns whether none is left.
 ///
-/// A program that stops on Ctrl-C calls this before it exits (and before its runtime is dropped),
-/// so that a refresh whose request is already out completes and saves the rotated tokens.
+/// A program that stops on Ctrl-C calls [`crate::stop_new_token_requests`] and then this
+/// before it exits (and before its runtime is dropped), so that a refresh whose request is
+/// already out completes and saves the rotated tokens. Waiting for a browser login or for
+/// another process's lock does not count: there is nothing to lose yet.
 ///
 /// ```
 /// # async fn run() {
@@ -58,19 +67,64 @@ pub async fn wait_for_pending_refreshes(timeout: Duration) -> bool {
     true
 }
 
-/// Counts a running refresh for [`wait_for_pending_refreshes`].
+/// Whether a token request of this process is out with its outcome unsaved.
+///
+/// ```
+/// assert!(!auth_core::token_requests_pending());
+/// ```
+pub fn token_requests_pending() -> bool {
+    PENDING.load(Ordering::SeqCst) > 0
+}
+
+/// From now on, no authenticator of this process sends a new token request (they fail with
+/// [`Error::Cancelled`]); requests already out complete and save. For a program that is
+/// stopping (Ctrl-C): a refresh started after the user asked to stop could be cut off by the
+/// exit.
+///
+/// ```no_run
+/// auth_core::stop_new_token_requests();
+/// ```
+pub fn stop_new_token_requests() {
+    STOPPING.store(true, Ordering::SeqCst);
+}
+
+/// Counts one critical section with a token request out, for [`wait_for_pending_refreshes`].
+#[derive(Debug)]
 struct PendingGuard;
 
 impl PendingGuard {
-    fn new() -> Self {
+    fn begin() -> Result<Self> {
+        if STOPPING.load(Ordering::SeqCst) {
+            return Err(Error::Cancelled);
+        }
         PENDING.fetch_add(1, Ordering::SeqCst);
-        PendingGuard
+        Ok(PendingGuard)
     }
 }
 
 impl Drop for PendingGuard {
     fn drop(&mut self) {
         PENDING.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+/// The span of a critical section (or `login`): a token request marks it pending, and the mark
+/// ends with it, after the save.
+pub(crate) struct Window<'a>(&'a Inner);
+
+impl<'a> Window<'a> {
+    pub(crate) fn open(inner: &'a Inner) -> Self {
+        Window(inner)
+    }
+}
+
+impl Drop for Window<'_> {
+    fn drop(&mut self) {
+        *self
+            .0
+            .request_out
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner()) = None;
     }
 }
 
@@ -139,6 +193,10 @@ pub(crate) struct Inner {
     pub(crate) current: Mutex<Option<Current>>,
     in_flight: Mutex<Option<Flight>>,
     flights: AtomicUsize,
+    /// Set while a token request of the current critical section is out (see [`Window`]).
+    request_out: Mutex<Option<PendingGuard>>,
+    /// The last transient failure of a flight, and when (see [`FAILED_REFRESH_HOLD_MS`]).
+    last_failure: Mutex<Option<(u64, Arc<Error>)>>,
 }
 
 /// The stored record, and whether it was read.
@@ -179,6 +237,8 @@ impl Inner {
             current: Mutex::new(None),
             in_flight: Mutex::new(None),
             flights: AtomicUsize::new(0),
+            request_out: Mutex::new(None),
+            last_failure: Mutex::new(None),
         }
     }
 
@@ -270,9 +330,20 @@ impl Inner {
                 .in_flight
                 .lock()
                 .unwrap_or_else(|poisoned| poisoned.into_inner());
-            match slot.as_ref() {
-                Some((_, shared)) if !request.force => shared.clone(),
-                _ => {
+            let joined = slot
+                .as_ref()
+                .filter(|_| !request.force)
+                .map(|(_, shared)| shared.clone());
+            match joined {
+                Some(shared) => shared,
+                None => {
+                    // RT-2: right after a failed flight, its error, not a new attempt.
+                    if !request.force
+                        && request.failed.is_none()
+                        && let Some(error) = self.recent_failure(self.time.now_ms())
+                    {
+                        return Err(Error::from_shared(error));
+                    }
                     let number = self.flights.fetch_add(1, Ordering::SeqCst) as u64;
                     let shared = self.start_flight(request, number);
                     *slot = Some((number, shared.clone()));
@@ -285,14 +356,14 @@ impl Inner {
 
     fn start_flight(self: &Arc<Self>, request: Request, number: u64) -> SharedOutcome {
         let inner = Arc::clone(self);
-        let pending = PendingGuard::new();
         let work = async move {
-            let _pending = pending;
             let outcome = inner.critical_section(request).await.map_err(Arc::new);
+            // Under the slot's lock, so that no caller sees neither the flight nor its failure.
             let mut slot = inner
                 .in_flight
                 .lock()
                 .unwrap_or_else(|poisoned| poisoned.into_inner());
+            inner.remember_outcome(&outcome);
             if slot.as_ref().is_some_and(|(n, _)| *n == number) {
                 *slot = None;
             }
@@ -314,11 +385,33 @@ impl Inner {
         }
     }
 
+    fn remember_outcome(&self, outcome: &std::result::Result<TokenSet, Arc<Error>>) {
+        let mut last = self
+            .last_failure
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        *last = match outcome {
+            Err(e) if e.is_transient() => Some((self.time.now_ms(), Arc::clone(e))),
+            _ => None,
+        };
+    }
+
+    fn recent_failure(&self, now: u64) -> Option<Arc<Error>> {
+        let last = self
+            .last_failure
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        last.as_ref()
+            .filter(|(at, _)| now.saturating_sub(*at) < FAILED_REFRESH_HOLD_MS)
+            .map(|(_, e)| Arc::clone(e))
+    }
+
     // ----- the critical section --------------------------------------------------------------
 
     /// Store lock → re-read → decide → refresh → save, in that order, whoever waits.
     async fn critical_section(self: &Arc<Self>, request: Request) -> Result<TokenSet> {
         let _exclusive = self.exclusive.lock().await;
+        let _window = Window::open(self);
         let now = self.time.now_ms();
         let guard = self.lock_store().await?;
         let stored = self.load_store().await?;
@@ -415,6 +508,7 @@ impl Inner {
         ctx: &RefreshContext<'_>,
     ) -> Result<TokenSet> {
         let redirect = self.callback_url.clone();
+        self.request_out()?;
         match self
             .tokens
             .refresh(rt, redirect.as_deref(), REFRESH_ATTEMPTS)
@@ -634,6 +728,7 @@ impl Inner {
             (Some(state), Some(secret), true) => Some(crate::pkce::derived_verifier(secret, state)),
             _ => None,
         };
+        self.request_out()?;
         self.tokens
             .exchange_code(&code, &callback, pkce.as_ref())
             .await
@@ -645,10 +740,24 @@ impl Inner {
         match &self.grant {
             Grant::Password { user, password } => {
                 let scope = self.scopes.join(" ");
+                self.request_out()?;
                 self.tokens.password(user, password, &scope).await
             }
             Grant::AuthorizationCode => crate::authenticator::desktop_flow(self).await,
         }
+    }
+
+    /// Marks a token request as out until the critical section ends (after its save), so that
+    /// a stopping program waits for it; refuses once the program is stopping.
+    pub(crate) fn request_out(&self) -> Result<()> {
+        let mut slot = self
+            .request_out
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if slot.is_none() {
+            *slot = Some(PendingGuard::begin()?);
+        }
+        Ok(())
     }
 
     // ----- state -----------------------------------------------------------------------------

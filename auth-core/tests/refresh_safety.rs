@@ -299,7 +299,12 @@ async fn te_5_a_single_use_refresh_token_is_sent_again_once_after_a_server_error
         3,
         "the 502'd token was sent twice, not three times"
     );
+    // Within 2 s the same error comes back without a request (no storm); then a new try.
+    let again = auth.access_token().await.unwrap_err();
+    assert!(again.is_transient(), "{again}");
+    assert_eq!(f.token_errors(), 3);
     f.emu.acton().clear_faults();
+    f.clock.advance_ms(2_000);
     auth.access_token().await.unwrap();
     assert_eq!(f.refreshes(), 2);
 }

@@ -31,6 +31,15 @@ use source_plugin::{Auth, Connection};
 
 use crate::{Failure, SourceCommand, print_stdout};
 
+/// Whether the program ends after a Ctrl-C, or goes on (the shell's next prompt).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Stopping {
+    /// The command ends: no new token request may start.
+    Exit,
+    /// Only the statement ends.
+    Statement,
+}
+
 /// Exit code for authentication failures (distinct from bad input, 2).
 const AUTH_FAILED: u8 = 3;
 
@@ -54,7 +63,7 @@ pub(crate) fn run(connection: &Connection, command: &SourceCommand) -> Result<()
         tokio::select! {
             result = run_auth(name, auth, command) => result,
             _ = tokio::signal::ctrl_c() => {
-                finish_pending_refreshes().await;
+                finish_pending_refreshes(Stopping::Exit).await;
                 Err(Failure::new(130, auth_core::Error::Cancelled.to_string()))
             }
         }
@@ -64,8 +73,12 @@ pub(crate) fn run(connection: &Connection, command: &SourceCommand) -> Result<()
 /// After Ctrl-C cancelled a command: waits (inside the command's runtime) for a token refresh
 /// that is still running in its own task to finish and save the rotated tokens. Prints nothing
 /// when none is running; a second Ctrl-C stops the wait.
-pub(crate) async fn finish_pending_refreshes() {
-    if auth_core::wait_for_pending_refreshes(Duration::ZERO).await {
+pub(crate) async fn finish_pending_refreshes(stopping: Stopping) {
+    if stopping == Stopping::Exit {
+        // Nothing new starts now (a refresh begun after Ctrl-C could be cut off by the exit).
+        auth_core::stop_new_token_requests();
+    }
+    if !auth_core::token_requests_pending() {
         return;
     }
     eprintln!("waiting for a token refresh to finish saving (Ctrl-C again to abort)");

@@ -26,7 +26,7 @@ pub(crate) fn run(connection: &Connection, command: &SourceCommand) -> Result<()
             result = run_async(connection, command) => result,
             _ = tokio::signal::ctrl_c() => {
                 // A token refresh cut off here goes on in its own task: let it save.
-                crate::auth::finish_pending_refreshes().await;
+                crate::auth::finish_pending_refreshes(crate::auth::Stopping::Exit).await;
                 Err(Failure::new(130, "cancelled"))
             }
         }
@@ -41,7 +41,7 @@ async fn shell(connection: &Connection) -> Result<(), Failure> {
     let session = tokio::select! {
         session = crate::sqlcmd::open_session(connection) => session?,
         _ = tokio::signal::ctrl_c() => {
-            crate::auth::finish_pending_refreshes().await;
+            crate::auth::finish_pending_refreshes(crate::auth::Stopping::Exit).await;
             return Err(Failure::new(130, "cancelled"));
         }
     };

@@ -230,7 +230,7 @@ async fn run_and_report(session: &sql::Session, statement: &str) {
         _ = tokio::signal::ctrl_c() => {
             // The prompt blocks this thread: a token refresh the statement started must finish
             // and save before it is shown again.
-            crate::auth::finish_pending_refreshes().await;
+            crate::auth::finish_pending_refreshes(crate::auth::Stopping::Statement).await;
             Err(Failure::new(130, "cancelled"))
         }
     };

@@ -203,14 +203,30 @@ async fn dispatch(
         }
     };
     let req = Req::new(parts.method, path, raw_query, parts.headers, body);
-    let control = &shared.control;
-
     if req.path == "/_emulator" || req.path.starts_with("/_emulator/") {
         return Ok(to_hyper(
-            crate::control::handle_control(control, shared.service.as_ref(), &req),
+            crate::control::handle_control(&shared.control, shared.service.as_ref(), &req),
             Mode::Full,
         ));
     }
+    // A real server finishes a request whose client went away (hyper would drop the handler
+    // with the connection): a token grant that was received is performed, as a provider would,
+    // even if its answer never reaches the client.
+    match tokio::spawn(respond(shared, reset, req)).await {
+        Ok(result) => result,
+        Err(e) => Err(std::io::Error::other(format!(
+            "request handler failed: {e}"
+        ))),
+    }
+}
+
+/// Answers one request of the emulated service: faults, rate limits, the handler.
+async fn respond(
+    shared: Arc<Shared>,
+    reset: Arc<AtomicBool>,
+    req: Req,
+) -> Result<Response<OutBody>, std::io::Error> {
+    let control = &shared.control;
 
     let at_ms = control.clock.now_ms();
     let settings = control.settings();
