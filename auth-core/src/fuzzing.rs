@@ -138,8 +138,9 @@ pub fn check_callback_request(data: &[u8]) {
         Some(Err(e)) => {
             assert!(matches!(e, Error::AccessDenied { .. }), "{e:?}");
             if let Error::AccessDenied { description, .. } = e {
+                // 200 characters of provider text, each escaped to at most `\u{10ffff}`.
                 assert!(
-                    description.chars().count() <= 201,
+                    description.chars().count() <= 200 * 10 + 1,
                     "description not truncated"
                 );
             }
