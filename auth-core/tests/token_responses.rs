@@ -6,6 +6,8 @@
 // A failed unwrap is a failed test, with its message.
 #![allow(clippy::unwrap_used)]
 
+mod support;
+
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -17,8 +19,9 @@ use auth_core::time::{ManualTimeSource, SystemTimeSource, TimeSource};
 use auth_core::{Authenticator, Error, Grant, Secret, TokenProvider};
 use connstr::validate::InitiateOAuth;
 use emulator::{Emulator, Fault, FaultKind, FaultTarget, RefreshRotation};
+use support::canned::read_request;
 use token_store::{KeyConfig, Location, TokenStore, open_store};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::AsyncWriteExt;
 
 // ---------------------------------------------------------------------------------------------
 // A canned-bytes token endpoint.
@@ -142,34 +145,6 @@ impl Canned {
         }
         b.build().unwrap()
     }
-}
-
-/// Reads one request: the head, then `Content-Length` bytes of body.
-async fn read_request(stream: &mut tokio::net::TcpStream) -> String {
-    let mut buf = Vec::new();
-    let mut chunk = [0u8; 8192];
-    let head_end = loop {
-        if let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
-            break i + 4;
-        }
-        match stream.read(&mut chunk).await {
-            Ok(0) | Err(_) => return String::from_utf8_lossy(&buf).into_owned(),
-            Ok(n) => buf.extend_from_slice(&chunk[..n]),
-        }
-    };
-    let head = String::from_utf8_lossy(&buf[..head_end]).to_lowercase();
-    let length = head
-        .lines()
-        .find_map(|l| l.strip_prefix("content-length:"))
-        .and_then(|v| v.trim().parse::<usize>().ok())
-        .unwrap_or(0);
-    while buf.len() < head_end + length {
-        match stream.read(&mut chunk).await {
-            Ok(0) | Err(_) => break,
-            Ok(n) => buf.extend_from_slice(&chunk[..n]),
-        }
-    }
-    String::from_utf8_lossy(&buf).into_owned()
 }
 
 fn clock() -> Arc<ManualTimeSource> {
