@@ -2,8 +2,8 @@
 # Installs what the test suite needs beyond a Rust toolchain. Idempotent: skips what is present.
 # - Debian packages: chromium + chromium-driver (the desktop OAuth flow runs in a real headless browser).
 # - nodejs + npm (the benchmarks run the official HubSpot Node SDK).
-# - A Python virtualenv under target/py-venv with the official HubSpot SDK (the emulator is checked
-#   against it) and maturin (python/scripts/test.sh builds the wheel with it).
+# - A Python virtualenv under target/py-venv with the official HubSpot SDKs, hubspot-api-client and the
+#   date-versioned hubspot-sdk (the emulator is checked against both) and maturin (python/scripts/test.sh builds the wheel with it).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -32,7 +32,8 @@ if [ ! -x "$venv/bin/python" ]; then
   echo "setup: creating $venv"
   python3 -m venv "$venv"
 fi
-if ! "$venv/bin/python" -c "import hubspot, maturin" 2>/dev/null; then
+# hubspot_sdk is the newer official SDK (PyPI hubspot-sdk); a venv made before it was added lacks it.
+if ! "$venv/bin/python" -c "import hubspot, hubspot_sdk, maturin" 2>/dev/null; then
   echo "setup: installing Python test packages into $venv"
   "$venv/bin/pip" install -q --disable-pip-version-check -r scripts/requirements-test.txt
 fi

@@ -463,6 +463,20 @@ impl Authenticator {
         &self.inner.scopes
     }
 
+    /// Asks the provider whether the current access token (stored or given) is alive, without
+    /// refreshing it: a dead token reads [`Introspection::Inactive`] even when the provider
+    /// answers 200.
+    pub async fn introspect(&self) -> Result<crate::Introspection> {
+        let inner = &self.inner;
+        let record = inner.load_store().await?;
+        let access_token = record
+            .as_ref()
+            .map(|r| r.access_token.clone())
+            .or_else(|| inner.current_tokens().map(|c| c.tokens.access_token))
+            .or_else(|| inner.given.as_ref().map(|g| g.tokens.access_token.clone()));
+        Ok(crate::introspect::introspect(&inner.tokens, access_token.as_ref()).await)
+    }
+
     /// What is stored, without secrets.
     pub async fn status(&self) -> Result<TokenStatus> {
         let inner = &self.inner;

@@ -160,6 +160,29 @@ impl TokenClient {
         }
     }
 
+    /// A POST to one of the provider's endpoints with the client authenticated as the provider
+    /// wants it: `client_id`/`client_secret` added to `form`, or HTTP Basic on the request.
+    pub(crate) fn authenticated_post(
+        &self,
+        url: &url::Url,
+        form: &mut Vec<(&'static str, String)>,
+    ) -> reqwest::RequestBuilder {
+        let request = self.http.post(url.clone());
+        match self.provider.client_auth {
+            ClientAuth::RequestBody => {
+                form.push(("client_id", self.client.id.clone()));
+                if let Some(secret) = &self.client.secret {
+                    form.push(("client_secret", secret.expose().to_owned()));
+                }
+                request
+            }
+            ClientAuth::BasicAuth => request.basic_auth(
+                &self.client.id,
+                self.client.secret.as_ref().map(|s| s.expose()),
+            ),
+        }
+    }
+
     /// The resource-owner password grant (Act-On). One attempt: the provider allows few.
     pub async fn password(&self, user: &str, password: &Secret, scope: &str) -> Result<TokenSet> {
         let mut form = vec![
@@ -181,21 +204,7 @@ impl TokenClient {
         scrub: &[&str],
     ) -> Result<TokenSet> {
         let url = self.provider.token_url.clone();
-        let mut request = self.http.post(url.clone());
-        match self.provider.client_auth {
-            ClientAuth::RequestBody => {
-                form.push(("client_id", self.client.id.clone()));
-                if let Some(secret) = &self.client.secret {
-                    form.push(("client_secret", secret.expose().to_owned()));
-                }
-            }
-            ClientAuth::BasicAuth => {
-                request = request.basic_auth(
-                    &self.client.id,
-                    self.client.secret.as_ref().map(|s| s.expose()),
-                );
-            }
-        }
+        let request = self.authenticated_post(&url, &mut form);
         let endpoint = self.provider.endpoint_name();
         let body = serde_urlencoded::to_string(&form).map_err(|e| Error::InvalidTokenResponse {
             provider: endpoint.clone(),

@@ -49,6 +49,7 @@ mod authenticator;
 pub mod browser;
 pub mod callback;
 mod error;
+mod introspect;
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod grants;
@@ -74,6 +75,7 @@ pub use authenticator::{
 pub use connstr::Secret;
 pub use error::{Error, Result};
 pub use refresh::{stop_new_token_requests, token_requests_pending, wait_for_pending_refreshes};
+pub use introspect::Introspection;
 pub use revoke::{LogoutReport, Revocation};
 
 /// A boxed future, as the object-safe trait methods return.
@@ -111,7 +113,16 @@ impl StaticTokenProvider {
         Self {
             token,
             kind: "private app token",
-            hint: "create a new token in HubSpot (Settings > Integrations > Private apps) and set PrivateAppToken",
+            hint: "create a new token in HubSpot (Settings > Integrations > Private apps) and set PrivateAppToken, or, where private apps can no longer be created, a service key (Development > Keys > Service keys) with AuthScheme=ServiceKey",
+        }
+    }
+
+    /// A HubSpot service key, the successor of private-app tokens (the same kind of bearer).
+    pub fn service_key(token: Secret) -> Self {
+        Self {
+            token,
+            kind: "service key",
+            hint: "create a new key in HubSpot (Development > Keys > Service keys, with the hubdb scope) and set ServiceKey",
         }
     }
 

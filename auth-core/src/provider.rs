@@ -45,6 +45,9 @@ pub struct Provider {
     pub grant_rate_limit_advice: &'static str,
     /// The RFC 7009 revocation endpoint `logout` posts the refresh token to, when known.
     pub revocation_url: Option<Url>,
+    /// The RFC 7662 introspection endpoint `status --check` asks about the access token, when
+    /// known.
+    pub introspection_url: Option<Url>,
     /// The issuer an authorization response's `iss` must name (RFC 9207); `None`: the origin of
     /// the authorization endpoint.
     pub issuer: Option<String>,
@@ -91,6 +94,7 @@ impl Provider {
             default_expires_in: None,
             grant_rate_limit_advice: "wait and try again",
             revocation_url: None,
+            introspection_url: None,
             issuer: None,
         })
     }

@@ -3,7 +3,6 @@
 use connstr::Secret;
 
 use crate::grants::TokenClient;
-use crate::provider::ClientAuth;
 
 /// What happened to the refresh token at the provider during a logout.
 ///
@@ -65,21 +64,7 @@ pub(crate) async fn revoke(tokens: &TokenClient, refresh_token: Option<&Secret>)
         ("token", refresh_token.expose().to_owned()),
         ("token_type_hint", "refresh_token".to_owned()),
     ];
-    let mut request = tokens.http.post(url.clone());
-    match tokens.provider.client_auth {
-        ClientAuth::RequestBody => {
-            form.push(("client_id", tokens.client.id.clone()));
-            if let Some(secret) = &tokens.client.secret {
-                form.push(("client_secret", secret.expose().to_owned()));
-            }
-        }
-        ClientAuth::BasicAuth => {
-            request = request.basic_auth(
-                &tokens.client.id,
-                tokens.client.secret.as_ref().map(|s| s.expose()),
-            );
-        }
-    }
+    let request = tokens.authenticated_post(&url, &mut form);
     let Ok(body) = serde_urlencoded::to_string(&form) else {
         return Revocation::Failed {
             url: shown,

@@ -123,13 +123,19 @@ async fn run_auth(source: &str, auth: Auth, command: &SourceCommand) -> Result<(
             let clock = Clock::from_env()?;
             print_stdout(&format!(
                 "logged in to {source}\n{}",
-                describe(&status, &clock)
+                describe(&status, &clock, None)
             ))
         }
-        SourceCommand::Status => {
+        SourceCommand::Status { check } => {
             let clock = Clock::from_env()?;
             let status = authenticator.status().await.map_err(|e| auth_error(&e))?;
-            print_stdout(&describe(&status, &clock))
+            if !check {
+                return print_stdout(&describe(&status, &clock, None));
+            }
+            let answer = authenticator.introspect().await.map_err(|e| auth_error(&e))?;
+            let (shown, failure) = describe_check(&answer, source);
+            print_stdout(&describe(&status, &clock, Some(shown)))?;
+            failure.map_or(Ok(()), |message| Err(Failure::new(AUTH_FAILED, message)))
         }
         SourceCommand::Logout => {
             let provider = authenticator.token_client().provider().name.clone();
@@ -301,7 +307,51 @@ pub(crate) fn span(ms: u64) -> String {
     }
 }
 
-fn describe(status: &auth_core::TokenStatus, clock: &Clock) -> String {
+/// The `server check` line of `status --check`, and the failure when the token is not usable.
+fn describe_check(answer: &auth_core::Introspection, source: &str) -> (String, Option<String>) {
+    use auth_core::Introspection as I;
+    match answer {
+        I::Active {
+            expires_in_s,
+            scopes,
+        } => {
+            let left = expires_in_s.map_or_else(String::new, |s| {
+                format!(", expires in {}", span(s.saturating_mul(1000)))
+            });
+            let scopes = if scopes.is_empty() {
+                String::new()
+            } else {
+                format!(", scopes {}", scopes.join(" "))
+            };
+            (format!("active{left}{scopes}"), None)
+        }
+        I::Inactive => (
+            "inactive".to_owned(),
+            Some(format!(
+                "the provider says the access token is not active (expired or revoked): run `connector {} token` to refresh it, or `login`",
+                source.to_lowercase()
+            )),
+        ),
+        I::Failed { url, reason } => (
+            "failed".to_owned(),
+            Some(format!("cannot check the access token at {url}: {reason}")),
+        ),
+        I::NoEndpoint => (
+            "not available (the provider has no introspection endpoint)".to_owned(),
+            None,
+        ),
+        I::NoAccessToken => (
+            "no access token to check".to_owned(),
+            Some(format!(
+                "no access token is stored: run `connector {} login`",
+                source.to_lowercase()
+            )),
+        ),
+    }
+}
+
+/// One aligned field per line; `check` is the `server check` line of `status --check`.
+fn describe(status: &auth_core::TokenStatus, clock: &Clock, check: Option<String>) -> String {
     let stored = |yes: bool| if yes { "stored" } else { "none" }.to_owned();
     let time = |ms: Option<u64>, moment| {
         ms.map_or_else(
@@ -332,6 +382,10 @@ fn describe(status: &auth_core::TokenStatus, clock: &Clock) -> String {
                 .map_or_else(|| "-".to_owned(), |r| r.to_string()),
         ),
     ];
+    let rows: Vec<(&str, String)> = rows
+        .into_iter()
+        .chain(check.map(|c| ("server check", c)))
+        .collect();
     let width = rows
         .iter()
         .map(|(label, _)| label.len() + 1)
@@ -488,7 +542,7 @@ mod tests {
             revision: Some(3),
         };
         assert_eq!(
-            describe(&status, &clock),
+            describe(&status, &clock, None),
             "location:      /tmp/OAuthSettings.txt\n\
              access token:  stored\n\
              refresh token: none\n\

@@ -96,7 +96,12 @@ pub(crate) enum SourceCommand {
     /// exchange or password grant).
     Login,
     /// Show the stored token's state: location, scope, expiry (secrets masked).
-    Status,
+    Status {
+        /// Also ask the provider whether the access token is alive (token introspection);
+        /// exits with 3 when it is not.
+        #[arg(long)]
+        check: bool,
+    },
     /// Delete the stored tokens (and revoke the refresh token where the provider allows it).
     Logout,
     /// Print a currently valid access token, refreshing it if needed (for scripts).
@@ -317,7 +322,7 @@ fn run_source(source: &'static dyn AnySource, args: SourceArgs) -> Result<(), Fa
         }
         SourceCommand::Check { json } => check(source, &args.connection, json),
         SourceCommand::Login
-        | SourceCommand::Status
+        | SourceCommand::Status { .. }
         | SourceCommand::Logout
         | SourceCommand::Token => {
             let connection = connection_for(source, &args.connection)?;

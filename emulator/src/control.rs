@@ -508,6 +508,11 @@ struct TokenSelector {
     token: Option<String>,
 }
 
+#[derive(Deserialize, Default)]
+struct KeySelector {
+    key: Option<String>,
+}
+
 #[derive(Deserialize)]
 struct Advance {
     #[serde(default)]
@@ -587,6 +592,14 @@ pub(crate) fn handle_control(control: &Control, service: &dyn Service, req: &Req
                 let n = service.revoke_tokens(sel.token.as_deref());
                 Resp::json(200, &serde_json::json!({"revoked": n}))
             }
+            Err(r) => r,
+        },
+        ("POST", "/revoke-service-key") => match parse_body::<KeySelector>(req) {
+            Ok(KeySelector { key: Some(key) }) => match service.revoke_service_key(&key) {
+                Some(n) => Resp::json(200, &serde_json::json!({"revoked": n})),
+                None => bad("this service has no service keys"),
+            },
+            Ok(_) => bad("body must be {\"key\": \"...\"}"),
             Err(r) => r,
         },
         ("GET", "/tokens") => Resp::json(200, &service.tokens_summary(control.clock.now_ms())),

@@ -1,4 +1,4 @@
-//! Loopback emulators of the HubSpot (OAuth, HubDB v3, CRM owners) and Act-On (OAuth,
+//! Loopback emulators of the HubSpot (OAuth, HubDB v3 and 2026-03, CRM owners) and Act-On (OAuth,
 //! `/api/1`) services, with fault injection, a request log and a control API.
 //!
 //! No machine here reaches the real services, so every connector test, demo and
@@ -14,9 +14,9 @@
 //!
 //! let emu = EmulatorBuilder::new().hubdb_rows(5_000).auto_approve(true).start().await?;
 //! let hs = emu.hubspot();
-//! // A private-app token works at once; OAuth needs the install flow.
+//! // A private-app token or a service key works at once; OAuth needs the install flow.
 //! let url = format!("{}/cms/v3/hubdb/tables/events/rows?limit=100&attendees__gt=250", hs.base_url());
-//! let _ = (url, &hs.info().private_app_token);
+//! let _ = (url, &hs.info().private_app_token, &hs.info().service_key);
 //! // Make the next two data calls fail with 503, then assert on what the client sent.
 //! hs.inject(Fault::status(503, 2).on(FaultTarget::Api));
 //! let sent_filter = hs.requests().iter().any(|r| r.has_param("attendees__gt", "250"));
@@ -31,14 +31,20 @@
 //!
 //! * HubSpot: `GET|POST /oauth/authorize` (and `/oauth/{accountId}/authorize`), a real
 //!   login-and-consent page; `POST /oauth/v1/token`, `/oauth/v3/token`,
-//!   `/oauth/2026-03/token`; `GET /oauth/v1/access-tokens/{t}`,
-//!   `GET|DELETE /oauth/v1/refresh-tokens/{t}`, `POST /oauth/{v3,2026-03}/token/introspect`
-//!   and `/revoke`; HubDB v3 under `/cms/v3/hubdb`; `GET /crm/v3/owners[/{id}]`.
+//!   `/oauth/2026-03/token`, `/oauth/2026-09/token`; `GET /oauth/v1/access-tokens/{t}`,
+//!   `GET|DELETE /oauth/v1/refresh-tokens/{t}`,
+//!   `POST /oauth/{v3,2026-03,2026-09}/token/introspect` and `/revoke`; every HubDB
+//!   operation of the spec under both `/cms/v3/hubdb` and the date-versioned
+//!   `/cms/hubdb/2026-03`, with identical behaviour (the request log keeps the path as
+//!   sent, so tests can tell which prefix a client used); `GET /crm/v3/owners[/{id}]`.
+//!   API calls take an OAuth access token, a private-app token or a service key as
+//!   `Authorization: Bearer`.
 //! * Act-On: `GET|POST /authorize`, `POST /token`, and `/api/1/...` (account, senders,
 //!   lists, list download, records, lookup, hard bounces, spam complaints, opt-outs,
 //!   messages, message reports and drill-downs, reports by period, programs, images, media).
 //! * Both: the control API under `/_emulator/` (stats, reset, request log, settings,
-//!   faults, token expiry and revocation, clock). It bypasses latency, faults, rate
+//!   faults, token expiry and revocation, clock); HubSpot also revokes service keys
+//!   (`POST /_emulator/revoke-service-key`). It bypasses latency, faults, rate
 //!   limits and the log.
 //!
 //! The README lists every endpoint with its parameters and error bodies.
@@ -89,7 +95,7 @@ pub use control::{
 pub use error::Error;
 pub use hubspot::{
     ColumnSpec, ColumnType, HubSpotClient, HubSpotToken, HubSpotUser, OwnerSpec, PrivateApp,
-    TableSpec,
+    ServiceKey, TableSpec,
 };
 
 use control::Control;
@@ -99,11 +105,13 @@ use server::{Server, Shared};
 /// object of the CLI's JSON line).
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
 pub struct HubSpotInfo {
-    /// API base, e.g. `http://127.0.0.1:40123` (HubDB is at `{base_url}/cms/v3/hubdb`).
+    /// API base, e.g. `http://127.0.0.1:40123` (HubDB is at `{base_url}/cms/v3/hubdb` and
+    /// `{base_url}/cms/hubdb/2026-03`).
     pub base_url: String,
     /// The install (authorization) page.
     pub authorize_url: String,
-    /// The v1 token endpoint (`/oauth/v3/token` and `/oauth/2026-03/token` work too).
+    /// The v1 token endpoint (`/oauth/v3/token`, `/oauth/2026-03/token` and
+    /// `/oauth/2026-09/token` work too).
     pub token_url: String,
     /// The seeded OAuth client id.
     pub client_id: String,
@@ -113,6 +121,10 @@ pub struct HubSpotInfo {
     pub redirect_uri: String,
     /// A private-app token with scopes `hubdb` and `crm.objects.owners.read`.
     pub private_app_token: String,
+    /// A service key (the successor of private-app tokens) with the same scopes. Empty
+    /// when read from a JSON line of an older emulator.
+    #[serde(default)]
+    pub service_key: String,
     /// Login e-mail for the authorization page.
     pub user_email: String,
     /// Login password for the authorization page.
@@ -269,6 +281,12 @@ impl HubSpotHandle {
     pub fn hub_id(&self) -> u64 {
         self.hub_id
     }
+
+    /// Revokes a service key (`POST /_emulator/revoke-service-key`); returns 1 when a live
+    /// key was revoked, 0 otherwise. Calls with it then get HubSpot's 401.
+    pub fn revoke_service_key(&self, key: &str) -> usize {
+        self.shared.service.revoke_service_key(key).unwrap_or(0)
+    }
 }
 
 control_methods!(HubSpotHandle);
@@ -362,6 +380,7 @@ pub struct EmulatorBuilder {
     hubspot_clients: Vec<HubSpotClient>,
     hubspot_users: Vec<HubSpotUser>,
     private_apps: Vec<PrivateApp>,
+    service_keys: Vec<ServiceKey>,
     hubspot_tokens: Vec<HubSpotToken>,
     acton_lists: Vec<ActOnList>,
     acton_users: Vec<ActOnUser>,
@@ -432,6 +451,7 @@ impl EmulatorBuilder {
             hubspot_clients: Vec::new(),
             hubspot_users: Vec::new(),
             private_apps: Vec::new(),
+            service_keys: Vec::new(),
             hubspot_tokens: Vec::new(),
             acton_lists: Vec::new(),
             acton_users: Vec::new(),
@@ -604,6 +624,12 @@ impl EmulatorBuilder {
         self
     }
 
+    /// Adds a service key (accepted wherever a private-app token is).
+    pub fn service_key(mut self, k: ServiceKey) -> Self {
+        self.service_keys.push(k);
+        self
+    }
+
     /// Adds pre-issued HubSpot tokens (for the seeded client and user).
     pub fn hubspot_token(mut self, t: HubSpotToken) -> Self {
         self.hubspot_tokens.push(t);
@@ -659,6 +685,7 @@ impl EmulatorBuilder {
         hs_cfg.clients.extend(self.hubspot_clients);
         hs_cfg.users.extend(self.hubspot_users);
         hs_cfg.private_apps.extend(self.private_apps);
+        hs_cfg.service_keys.extend(self.service_keys);
         hs_cfg.tokens = self.hubspot_tokens;
         hs_cfg.tables = self.tables;
         hs_cfg.owners = self.owners;
@@ -709,6 +736,11 @@ impl EmulatorBuilder {
                     .private_apps
                     .first()
                     .map(|p| p.token.clone())
+                    .unwrap_or_default(),
+                service_key: hs_info_src
+                    .service_keys
+                    .first()
+                    .map(|k| k.key.clone())
                     .unwrap_or_default(),
                 user_email: hs_user.map(|u| u.email.clone()).unwrap_or_default(),
                 user_password: hs_user.map(|u| u.password.clone()).unwrap_or_default(),

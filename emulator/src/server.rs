@@ -46,6 +46,10 @@ pub(crate) trait Service: Send + Sync + 'static {
     fn expire_tokens(&self, now_ms: i64, token: Option<&str>) -> usize;
     fn revoke_tokens(&self, token: Option<&str>) -> usize;
     fn tokens_summary(&self, now_ms: i64) -> serde_json::Value;
+    /// Revokes a static service key; `None` where the service has none (Act-On).
+    fn revoke_service_key(&self, _key: &str) -> Option<usize> {
+        None
+    }
 }
 
 pub(crate) struct Shared {

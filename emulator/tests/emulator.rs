@@ -2,10 +2,15 @@
 
 mod emulator {
     mod acton;
+    mod batch_limits;
     mod cli;
     mod common;
     mod control;
     mod faults;
     mod hubdb;
     mod hubspot_oauth;
+    mod introspect;
+    mod schemas;
+    mod service_keys;
+    mod versions;
 }

@@ -33,6 +33,8 @@ pub fn provider(config: &ActOnConfig) -> Provider {
         grant_rate_limit_advice: "Act-On allows 5 password or code grants per hour per user; wait before trying again (refreshes are not limited this way)",
         // Act-On publishes no revocation endpoint; OAuthRevocationURL can name one.
         revocation_url: common.oauth_revocation_url.clone(),
+        // Act-On documents no introspection endpoint.
+        introspection_url: None,
         issuer: None,
     }
 }

@@ -23,7 +23,7 @@ use crate::config::{HubDbAuthScheme, HubDbConfig};
 /// let cs: connstr::ConnectionString = "AuthScheme=OAuth;OAuthClientId=x;OAuthClientSecret=y".parse()?;
 /// let config = source_hubdb::validate(&cs)?;
 /// let p = source_hubdb::provider(&config);
-/// assert_eq!(p.token_url.as_str(), "https://api.hubapi.com/oauth/v3/token");
+/// assert_eq!(p.token_url.as_str(), "https://api.hubapi.com/oauth/2026-03/token");
 /// assert_eq!(p.default_scopes, ["hubdb", "crm.objects.owners.read", "oauth"]);
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
@@ -53,27 +53,43 @@ pub fn provider(config: &HubDbConfig) -> Provider {
         default_expires_in: Some(1800),
         grant_rate_limit_advice: "wait a few seconds and try again",
         revocation_url: Some(common.oauth_revocation_url.clone().unwrap_or_else(|| {
-            let mut url = common.oauth_access_token_url.clone();
-            url.set_path("/oauth/2026-03/token/revoke");
-            url.set_query(None);
-            url
+            endpoint_beside(
+                &common.oauth_access_token_url,
+                config.api_version.revocation_path(),
+            )
         })),
+        introspection_url: Some(endpoint_beside(
+            &common.oauth_access_token_url,
+            config.api_version.introspection_path(),
+        )),
         issuer: None,
     }
 }
 
-/// The static token of `AuthScheme=PrivateApp`, `None` under OAuth.
+/// `path` on the token endpoint's origin (HubSpot serves all OAuth endpoints from one host).
+fn endpoint_beside(token_url: &url::Url, path: &str) -> url::Url {
+    let mut url = token_url.clone();
+    url.set_path(path);
+    url.set_query(None);
+    url
+}
+
+/// The static token of `AuthScheme=PrivateApp` or `ServiceKey`, `None` under OAuth.
 pub fn private_app(
     config: &HubDbConfig,
 ) -> auth_core::Result<Option<auth_core::StaticTokenProvider>> {
+    use auth_core::StaticTokenProvider as Static;
     match (config.auth_scheme, &config.private_app_token) {
         (HubDbAuthScheme::OAuth, _) => Ok(None),
-        (HubDbAuthScheme::PrivateApp, Some(t)) => {
-            Ok(Some(auth_core::StaticTokenProvider::private_app(t.clone())))
-        }
+        (HubDbAuthScheme::PrivateApp, Some(t)) => Ok(Some(Static::private_app(t.clone()))),
+        (HubDbAuthScheme::ServiceKey, Some(t)) => Ok(Some(Static::service_key(t.clone()))),
         (HubDbAuthScheme::PrivateApp, None) => Err(auth_core::Error::InvalidConfiguration {
             property: "PrivateAppToken",
             message: "required when AuthScheme=PrivateApp".into(),
+        }),
+        (HubDbAuthScheme::ServiceKey, None) => Err(auth_core::Error::InvalidConfiguration {
+            property: "ServiceKey",
+            message: "required when AuthScheme=ServiceKey".into(),
         }),
     }
 }

@@ -7,6 +7,7 @@ pub(crate) use source_http::{Body, Call};
 use source_http::{RetryPolicy, Service, StatusError};
 
 use crate::Error;
+use crate::config::ApiVersion;
 use crate::ratelimit::HEADER_PREFIX;
 
 /// HubSpot for the shared send loop: the limiter makes 429 rare; its headers teach the
@@ -25,8 +26,44 @@ pub(crate) const SERVICE: Service = Service {
 };
 
 /// One HTTP client for one app: the shared reqwest client, a token provider and the app's
-/// process-wide rate limiter, answering with HubDB's errors.
-pub(crate) type Client = source_http::ServiceClient<Error>;
+/// process-wide rate limiter, answering with HubDB's errors, and the API version whose paths
+/// every HubDB call takes.
+#[derive(Clone, Debug)]
+pub(crate) struct Client {
+    http: source_http::ServiceClient<Error>,
+    version: ApiVersion,
+}
+
+impl Client {
+    pub(crate) fn new(http: source_http::ServiceClient<Error>, version: ApiVersion) -> Self {
+        Self { http, version }
+    }
+
+    /// The path of a HubDB endpoint below the version's prefix (`tables/{id}/rows` → …).
+    pub(crate) fn hubdb_path(&self, rest: &[&str]) -> Vec<String> {
+        self.version.hubdb_path(rest)
+    }
+
+    /// The path of the CRM owners list.
+    pub(crate) fn owners_path(&self) -> Vec<String> {
+        self.version.owners_path()
+    }
+
+    pub(crate) fn limiter(&self) -> &std::sync::Arc<source_http::RateLimiter> {
+        self.http.limiter()
+    }
+
+    pub(crate) async fn send(&self, call: &Call) -> Result<bytes::Bytes, Error> {
+        self.http.send(call).await
+    }
+
+    pub(crate) async fn json<T: serde::de::DeserializeOwned>(
+        &self,
+        call: &Call,
+    ) -> Result<T, Error> {
+        self.http.json(call).await
+    }
+}
 
 /// HubSpot's error body, as far as we use it.
 #[derive(serde::Deserialize, Default)]

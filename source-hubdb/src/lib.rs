@@ -118,8 +118,8 @@ mod auth;
 mod config;
 pub use auth::{private_app, provider, token_provider};
 pub use config::{
-    HUBSPOT_API_BASE_URL, HUBSPOT_AUTHORIZATION_URL, HubDbAuthScheme, HubDbConfig, PROPERTIES,
-    validate,
+    API_VERSION_2026_03, API_VERSION_V3, ApiVersion, HUBSPOT_API_BASE_URL,
+    HUBSPOT_AUTHORIZATION_URL, HubDbAuthScheme, HubDbConfig, PROPERTIES, validate,
 };
 
 #[cfg(feature = "data")]

@@ -1,15 +1,16 @@
-//! HubDB table procedures (our names), mapped to the HubDB v3 endpoints:
+//! HubDB table procedures (our names), mapped to the HubDB endpoints (`{hubdb}` is
+//! `/cms/hubdb/2026-03`, or `/cms/v3/hubdb` with `APIVersion=v3`):
 //!
 //! | procedure | endpoint |
 //! |---|---|
-//! | `PublishTable(TableName)` | `POST /cms/v3/hubdb/tables/{t}/draft/publish` |
-//! | `UnpublishTable(TableName)` | `POST /cms/v3/hubdb/tables/{t}/unpublish` |
-//! | `ResetDraft(TableName)` | `POST /cms/v3/hubdb/tables/{t}/draft/reset` |
-//! | `CloneTable(TableName, NewName, NewLabel, CopyRows)` | `POST /cms/v3/hubdb/tables/{t}/draft/clone` |
-//! | `ImportCSV(TableName, File \| Content, SkipRows, Separator, IdSourceColumn, NameSourceColumn, PathSourceColumn, ResetTable, ColumnMappings)` | `POST /cms/v3/hubdb/tables/{t}/draft/import` (multipart `config` + `file`) |
-//! | `ExportCSV(TableName, File, Draft)` | `GET /cms/v3/hubdb/tables/{t}[/draft]/export?format=CSV` |
-//! | `CreateTable(Name, Label, Columns, Publish)` | `POST /cms/v3/hubdb/tables` (+ publish) |
-//! | `DeleteTable(TableName)` | `DELETE /cms/v3/hubdb/tables/{t}` |
+//! | `PublishTable(TableName)` | `POST {hubdb}/tables/{t}/draft/publish` |
+//! | `UnpublishTable(TableName)` | `POST {hubdb}/tables/{t}/unpublish` |
+//! | `ResetDraft(TableName)` | `POST {hubdb}/tables/{t}/draft/reset` |
+//! | `CloneTable(TableName, NewName, NewLabel, CopyRows)` | `POST {hubdb}/tables/{t}/draft/clone` |
+//! | `ImportCSV(TableName, File \| Content, SkipRows, Separator, IdSourceColumn, NameSourceColumn, PathSourceColumn, ResetTable, ColumnMappings)` | `POST {hubdb}/tables/{t}/draft/import` (multipart `config` + `file`) |
+//! | `ExportCSV(TableName, File, Draft)` | `GET {hubdb}/tables/{t}[/draft]/export?format=CSV` |
+//! | `CreateTable(Name, Label, Columns, Publish)` | `POST {hubdb}/tables` (+ publish) |
+//! | `DeleteTable(TableName)` | `DELETE {hubdb}/tables/{t}` |
 //!
 //! `Columns` of `CreateTable` is `name:TYPE[, name:TYPE ...]` (types as HubDB spells them:
 //! TEXT, NUMBER, BOOLEAN, DATE, DATETIME, ...) or a JSON array of HubDB column objects.
@@ -60,7 +61,8 @@ impl TableProcedures {
             .await
     }
 
-    /// One API call through the connection's client: `path` is below `/cms/v3/hubdb/`.
+    /// One API call through the connection's client: `path` is below the HubDB prefix of the
+    /// connection's `APIVersion` (`/cms/hubdb/2026-03/` or `/cms/v3/hubdb/`).
     async fn call(
         &self,
         procedure: &'static str,
@@ -69,9 +71,8 @@ impl TableProcedures {
         query: &[(&str, &str)],
         body: Body,
     ) -> Result<bytes::Bytes, CoreError> {
-        let mut segments = vec!["cms", "v3", "hubdb"];
-        segments.extend_from_slice(path);
-        let mut call = Call::new(method, segments, procedure);
+        let client = self.client().await?;
+        let mut call = Call::new(method, client.hubdb_path(path), procedure);
         for (k, v) in query {
             call = call.param(k, *v);
         }
@@ -82,7 +83,7 @@ impl TableProcedures {
                 call.bytes(format!("multipart/form-data; boundary={boundary}"), bytes)
             }
         };
-        Ok(self.client().await?.send(&call).await?)
+        Ok(client.send(&call).await?)
     }
 
     async fn json(

@@ -33,7 +33,7 @@ pub enum PagingMode {
 #[derive(Debug)]
 pub(crate) struct RowScan {
     pub(crate) client: Client,
-    /// `cms/v3/hubdb/tables/{id}/rows[/draft]`.
+    /// `{hubdb prefix}/tables/{id}/rows[/draft]`.
     pub(crate) path: Vec<String>,
     /// Filters, sort and properties.
     pub(crate) query: Vec<(String, String)>,
@@ -237,7 +237,7 @@ impl OwnerScan {
                         return None;
                     }
                     let context = "reading `Owners`".to_owned();
-                    let mut call = Call::get(["crm", "v3", "owners"], &context);
+                    let mut call = Call::get(scan.client.owners_path(), &context);
                     call.query.push(("limit".into(), "500".into()));
                     if archived {
                         call.query.push(("archived".into(), "true".into()));

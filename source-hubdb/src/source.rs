@@ -84,7 +84,8 @@ pub(crate) fn client_for(
 ) -> Result<Client, Error> {
     let limiter = ratelimit::shared(&limiter_key(config, &format!("{:p}", Arc::as_ptr(&tokens))));
     let api = ApiClient::connect(&client::SERVICE, &config.common, tokens, limiter)?;
-    Ok(Client::new(api, &client::SERVICE))
+    let http = source_http::ServiceClient::new(api, &client::SERVICE);
+    Ok(Client::new(http, config.api_version))
 }
 
 impl HubDbSource {
@@ -133,7 +134,7 @@ impl HubDbSource {
             #[serde(default)]
             paging: Option<decode::Paging>,
         }
-        let mut path: Vec<String> = ["cms", "v3", "hubdb", "tables"].map(str::to_owned).to_vec();
+        let mut path = self.inner.client.hubdb_path(&["tables"]);
         if draft {
             path.push("draft".into());
         }
@@ -238,9 +239,7 @@ impl HubDbSource {
                     })
             })
             .collect::<Result<_, _>>()?;
-        let mut path: Vec<String> = ["cms", "v3", "hubdb", "tables"].map(str::to_owned).to_vec();
-        path.push(id.clone());
-        path.push("rows".into());
+        let mut path = self.inner.client.hubdb_path(&["tables", id, "rows"]);
         if let Some(row) = pushdown::single_row(&rel.target, info, &request.filters) {
             path.push(row.to_string());
             if *draft {

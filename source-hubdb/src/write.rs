@@ -268,10 +268,8 @@ fn row_id(batch: &RecordBatch, index: Option<usize>, row: usize) -> Result<i64, 
         .ok_or_else(|| err("Id must be BIGINT"))
 }
 
-fn tables_path(id: &str, rest: &[&str]) -> Vec<String> {
-    let mut p: Vec<String> = ["cms", "v3", "hubdb", "tables", id]
-        .map(str::to_owned)
-        .to_vec();
+fn tables_path(client: &Client, id: &str, rest: &[&str]) -> Vec<String> {
+    let mut p = client.hubdb_path(&["tables", id]);
     p.extend(rest.iter().map(|s| (*s).to_owned()));
     p
 }
@@ -345,7 +343,7 @@ pub(crate) async fn insert(
             continue;
         }
         let mut call = Call::get(
-            tables_path(table_id, &["rows", "draft", "batch", "create"]),
+            tables_path(client, table_id, &["rows", "draft", "batch", "create"]),
             &context,
         );
         call.method = Method::POST;
@@ -378,7 +376,7 @@ pub(crate) async fn insert(
             }
             Err(e) if is_validation(&e) => {
                 for (&row, input) in members.iter().zip(inputs) {
-                    let mut one = Call::get(tables_path(table_id, &["rows"]), &context);
+                    let mut one = Call::get(tables_path(client, table_id, &["rows"]), &context);
                     one.method = Method::POST;
                     one.body = Body::Json(input);
                     one.idempotent = false;
@@ -442,7 +440,7 @@ pub(crate) async fn update(
             continue;
         }
         let mut call = Call::get(
-            tables_path(table_id, &["rows", "draft", "batch", "update"]),
+            tables_path(client, table_id, &["rows", "draft", "batch", "update"]),
             &context,
         );
         call.method = Method::POST;
@@ -484,7 +482,7 @@ pub(crate) async fn update(
             Err(e) if is_validation(&e) => {
                 for (&(row, id), input) in members.iter().zip(inputs) {
                     let mut one = Call::get(
-                        tables_path(table_id, &["rows", &id.to_string(), "draft"]),
+                        tables_path(client, table_id, &["rows", &id.to_string(), "draft"]),
                         &context,
                     );
                     one.method = Method::PATCH;
@@ -535,7 +533,7 @@ pub(crate) async fn delete(
         }
         let ids: Vec<String> = members.iter().map(|(_, id)| id.to_string()).collect();
         let mut read = Call::get(
-            tables_path(table_id, &["rows", "draft", "batch", "read"]),
+            tables_path(client, table_id, &["rows", "draft", "batch", "read"]),
             &context,
         );
         read.method = Method::POST;
@@ -564,7 +562,7 @@ pub(crate) async fn delete(
         }
         let count = purge.len() as u64;
         let mut call = Call::get(
-            tables_path(table_id, &["rows", "draft", "batch", "purge"]),
+            tables_path(client, table_id, &["rows", "draft", "batch", "purge"]),
             &context,
         );
         call.method = Method::POST;

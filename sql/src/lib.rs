@@ -37,6 +37,20 @@
 //! consumes them, so a `LIMIT 10` stops after the first page and an export never holds the
 //! table in memory.
 //!
+//! An `ORDER BY` whose keys are all plain columns of one table goes to the source in
+//! [`source_core::ScanRequest::order_by`] when [`DataSource::sort_support`] accepts the keys
+//! as DataFusion states them, NULL placement included (SQL's default is `NULLS LAST` for
+//! `ASC` and `NULLS FIRST` for `DESC`; HubDB sorts only that way, so an explicit
+//! `DESC NULLS LAST` is sorted by DataFusion). The source's order is then trusted: DataFusion
+//! drops its sort, so `sort_support` must only say yes for orders the source returns exactly.
+//! Its `LIMIT` (plus any `OFFSET`) is then pushed too, under the same rule as above: not when
+//! a `Loose` or unsupported filter is re-checked above the scan (the order is still pushed
+//! through such a filter, which keeps row order, and the limit is applied after it). Not
+//! pushed: expressions (`ORDER BY a + 1`), orders above a join or an aggregate, and an order
+//! over a subquery whose own `LIMIT` already reached the scan. `EXPLAIN` shows the result as
+//! `SourceScanExec: table=…, filters=[…], order_by=[attendees DESC NULLS FIRST], limit=5`
+//! with no `SortExec` above it.
+//!
 //! # MaxRows
 //! [`SessionOptions::max_rows`] caps the rows of a result, taking precedence over `LIMIT`;
 //! like CData, it does not apply to queries with aggregation or `GROUP BY` (whose rows are
@@ -76,6 +90,8 @@ pub mod fuzzing;
 mod lex;
 mod provider;
 mod resolve;
+mod scan_exec;
+mod sort_rule;
 mod system;
 
 use std::pin::Pin;
@@ -86,6 +102,7 @@ use datafusion::arrow::array::RecordBatch;
 use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::common::tree_node::TreeNode;
 use datafusion::execution::SendableRecordBatchStream;
+use datafusion::execution::session_state::SessionStateBuilder;
 use datafusion::logical_expr::LogicalPlan;
 use datafusion::prelude::{DataFrame, SessionConfig, SessionContext};
 use datafusion::scalar::ScalarValue;
@@ -248,7 +265,13 @@ impl Session {
         options.sql_parser.enable_ident_normalization = false;
         // Plain Utf8 everywhere, the type sources produce and expect in writes.
         options.sql_parser.map_string_types_to_utf8view = false;
-        let ctx = SessionContext::new_with_config(config);
+        let state = SessionStateBuilder::new()
+            .with_config(config)
+            .with_default_features()
+            // DataFusion's rules plus ORDER BY pushdown through filters and projections.
+            .with_physical_optimizer_rules(sort_rule::physical_rules())
+            .build();
+        let ctx = SessionContext::new_with_state(state);
         let catalog = Arc::new(Catalog::default());
         if let Some(df_catalog) = ctx.catalog("datafusion") {
             // Replacing the in-memory default schema cannot fail for the in-memory catalog.

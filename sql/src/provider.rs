@@ -1,30 +1,26 @@
 //! A source table as a DataFusion [`TableProvider`]: projection, filter and limit pushdown
-//! into [`ScanRequest`], and a lazily pulled stream of the source's pages.
+//! into [`ScanRequest`], read by a [`SourceScanExec`] (a lazily pulled stream of the source's
+//! pages, which the physical optimizer may later hand an ORDER BY and a LIMIT).
 
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use datafusion::arrow::array::{RecordBatch, RecordBatchOptions};
 use datafusion::arrow::datatypes::{DataType, SchemaRef};
 use datafusion::catalog::Session as DfSession;
 use datafusion::datasource::{TableProvider, TableType};
 use datafusion::error::Result as DfResult;
-use datafusion::execution::{SendableRecordBatchStream, TaskContext};
 use datafusion::logical_expr::{Expr, TableProviderFilterPushDown};
 use datafusion::physical_plan::ExecutionPlan;
-use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
-use datafusion::physical_plan::streaming::{PartitionStream, StreamingTableExec};
-use futures::{StreamExt, TryStreamExt};
 use source_core::{DataSource, Filter, FilterSupport, ScanRequest, TableInfo, TableKind};
 
 use crate::convert::filter_of;
-use crate::error::to_df;
+use crate::scan_exec::SourceScanExec;
 
 /// One table of one source.
 #[derive(Debug)]
 pub(crate) struct SourceTable {
     source: Arc<dyn DataSource>,
-    info: TableInfo,
+    info: Arc<TableInfo>,
     schema: SchemaRef,
 }
 
@@ -33,7 +29,7 @@ impl SourceTable {
         let schema = info.schema();
         Self {
             source,
-            info,
+            info: Arc::new(info),
             schema,
         }
     }
@@ -50,6 +46,23 @@ impl SourceTable {
         let filter = filter_of(expr, &|c| self.column_type(c))?;
         let support = self.source.filter_support(&self.info, &filter);
         Some((filter, support))
+    }
+
+    /// The filters to send (`Exact` and `Loose`), and whether all of them are `Exact`.
+    fn pushed_filters(&self, filters: &[Expr]) -> (Vec<Filter>, bool) {
+        let mut pushed = Vec::new();
+        let mut all_exact = true;
+        for e in filters {
+            match self.classify(e) {
+                Some((f, FilterSupport::Exact)) => pushed.push(f),
+                Some((f, FilterSupport::Loose)) => {
+                    pushed.push(f);
+                    all_exact = false;
+                }
+                _ => all_exact = false,
+            }
+        }
+        (pushed, all_exact)
     }
 }
 
@@ -89,18 +102,7 @@ impl TableProvider for SourceTable {
         filters: &[Expr],
         limit: Option<usize>,
     ) -> DfResult<Arc<dyn ExecutionPlan>> {
-        let mut pushed = Vec::new();
-        let mut all_exact = true;
-        for e in filters {
-            match self.classify(e) {
-                Some((f, FilterSupport::Exact)) => pushed.push(f),
-                Some((f, FilterSupport::Loose)) => {
-                    pushed.push(f);
-                    all_exact = false;
-                }
-                _ => all_exact = false,
-            }
-        }
+        let (pushed, all_exact) = self.pushed_filters(filters);
         let (names, schema) = match projection {
             Some(indices) => {
                 let names = indices
@@ -116,66 +118,18 @@ impl TableProvider for SourceTable {
         let request = ScanRequest {
             projection: names,
             filters: pushed,
+            // ORDER BY is not offered here: the physical optimizer hands it to the
+            // SourceScanExec later (`try_pushdown_sort`), with any LIMIT above the sort.
             order_by: Vec::new(),
             limit: limit.map(|l| l as u64),
         };
         tracing::debug!(table = %self.info.name, ?request, "scan");
-        let partition = Arc::new(SourcePartition {
-            source: self.source.clone(),
-            table: self.info.name.clone(),
+        Ok(Arc::new(SourceScanExec::new(
+            self.source.clone(),
+            self.info.clone(),
             request,
-            schema: schema.clone(),
-        });
-        Ok(Arc::new(StreamingTableExec::try_new(
             schema,
-            vec![partition],
-            None,
-            Vec::new(),
-            false,
-            limit,
-        )?))
-    }
-}
-
-/// The one partition of a scan: starts the source's scan when first polled.
-#[derive(Debug)]
-struct SourcePartition {
-    source: Arc<dyn DataSource>,
-    table: String,
-    request: ScanRequest,
-    schema: SchemaRef,
-}
-
-impl PartitionStream for SourcePartition {
-    fn schema(&self) -> &SchemaRef {
-        &self.schema
-    }
-
-    fn execute(&self, _ctx: Arc<TaskContext>) -> SendableRecordBatchStream {
-        let source = self.source.clone();
-        let table = self.table.clone();
-        let request = self.request.clone();
-        let schema = self.schema.clone();
-        let expected = schema.clone();
-        let pages =
-            futures::stream::once(async move { source.scan(&table, request).await.map_err(to_df) })
-                .map_ok(|pages| pages.map_err(to_df))
-                .try_flatten()
-                .map(move |batch| {
-                    let batch = batch?;
-                    // Sources may omit field metadata; downstream operators expect the declared schema.
-                    if batch.schema() == expected {
-                        Ok(batch)
-                    } else {
-                        let options =
-                            RecordBatchOptions::new().with_row_count(Some(batch.num_rows()));
-                        Ok(RecordBatch::try_new_with_options(
-                            expected.clone(),
-                            batch.columns().to_vec(),
-                            &options,
-                        )?)
-                    }
-                });
-        Box::pin(RecordBatchStreamAdapter::new(schema, pages))
+            all_exact,
+        )))
     }
 }

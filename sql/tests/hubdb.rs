@@ -1,10 +1,12 @@
 //! SQL over the HubDB source against the HubSpot emulator: pushdown checked through the
-//! emulator's request log, loose filters, joins, DML on drafts and system tables.
+//! emulator's request log (filters, ORDER BY, LIMIT), loose filters, joins, DML on drafts and
+//! system tables.
 #![allow(clippy::unwrap_used)]
 
 use arrow_array::RecordBatch;
 use arrow_array::cast::AsArray;
 use arrow_array::types::Int64Type;
+use arrow_cast::display::{ArrayFormatter, FormatOptions};
 use emulator::{Emulator, EmulatorBuilder, RequestRecord};
 use source_core::Value;
 use sql::Session;
@@ -262,5 +264,205 @@ async fn system_tables_list_hubdb_metadata() {
     let shown = b[0].column(0).as_string::<i32>().value(0).to_owned();
     assert_ne!(shown, token);
     assert!(!shown.is_empty());
+    emu.shutdown().await;
+}
+
+/// Every row as text cells (`NULL` for nulls).
+fn text(batches: &[RecordBatch]) -> Vec<Vec<String>> {
+    let options = FormatOptions::new().with_null("NULL");
+    let mut out = Vec::new();
+    for b in batches {
+        let formatters: Vec<ArrayFormatter<'_>> = b
+            .columns()
+            .iter()
+            .map(|c| ArrayFormatter::try_new(c.as_ref(), &options).unwrap())
+            .collect();
+        for r in 0..b.num_rows() {
+            out.push(formatters.iter().map(|f| f.value(r).to_string()).collect());
+        }
+    }
+    out
+}
+
+async fn rows(s: &Session, sql: &str) -> Vec<Vec<String>> {
+    text(&batches(s, sql, &[]).await)
+}
+
+/// The plan `EXPLAIN` prints.
+async fn explain(s: &Session, sql: &str) -> String {
+    rows(s, &format!("EXPLAIN {sql}"))
+        .await
+        .iter()
+        .map(|r| r.join(" "))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// `pushed` gives the rows `local` does, where `local` orders by expressions no source can
+/// sort (so DataFusion sorts the same rows); `local` sends no `sort`.
+async fn same_as_sorted_in_sql(emu: &Emulator, s: &Session, pushed: &[Vec<String>], local: &str) {
+    emu.hubspot().clear_requests();
+    assert_eq!(pushed, rows(s, local).await.as_slice(), "{local}");
+    let log = row_requests(emu);
+    assert!(log.iter().all(|r| r.params("sort").is_empty()), "{log:?}");
+}
+
+/// The `limit` parameter of a request, as a number.
+fn limit_param(r: &RequestRecord) -> u64 {
+    r.param("limit").unwrap().parse().unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn order_by_with_limit_is_sent_as_sort_and_limit() {
+    let (emu, s) = setup(3000).await;
+    let sql = "SELECT Id, title, attendees FROM events ORDER BY attendees DESC LIMIT 5";
+    let got = rows(&s, sql).await;
+    assert_eq!(got.len(), 5);
+    let log = row_requests(&emu);
+    assert_eq!(log.len(), 1, "one page of five rows: {log:?}");
+    assert_eq!(log[0].params("sort"), ["-attendees"], "{log:?}");
+    assert!(limit_param(&log[0]) <= 5, "{log:?}");
+    // Ties may pick other rows; the attendees column is the same either way.
+    let attendees = |rows: &[Vec<String>]| rows.iter().map(|r| r[2].clone()).collect::<Vec<_>>();
+    emu.hubspot().clear_requests();
+    let local = rows(
+        &s,
+        "SELECT Id, title, attendees FROM events ORDER BY attendees + 0 DESC LIMIT 5",
+    )
+    .await;
+    assert_eq!(attendees(&got), attendees(&local));
+    assert!(
+        row_requests(&emu)
+            .iter()
+            .all(|r| r.params("sort").is_empty())
+    );
+
+    let plan = explain(&s, sql).await;
+    assert!(!plan.contains("SortExec"), "{plan}");
+    assert!(
+        plan.contains("order_by=[attendees DESC NULLS FIRST], limit=5"),
+        "{plan}"
+    );
+    emu.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn multi_key_order_is_sent_on_every_page() {
+    let (emu, s) = setup(2500).await;
+    let got = rows(
+        &s,
+        "SELECT Id, attendees FROM events ORDER BY attendees DESC, Id",
+    )
+    .await;
+    assert_eq!(got.len(), 2500);
+    let log = row_requests(&emu);
+    assert!(log.len() >= 3, "several pages: {log:?}");
+    for r in &log {
+        assert_eq!(r.params("sort"), ["-attendees", "hs_id"], "{r:?}");
+    }
+    same_as_sorted_in_sql(
+        &emu,
+        &s,
+        &got,
+        "SELECT Id, attendees FROM events ORDER BY attendees + 0 DESC, Id + 0",
+    )
+    .await;
+    emu.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn order_by_hubdb_cannot_sort_is_sorted_in_sql() {
+    let (emu, s) = setup(1500).await;
+    // A SELECT column (HubDB may order by option position), and a NULL placement HubDB
+    // does not use.
+    let cases = [
+        (
+            "SELECT Id, category FROM events ORDER BY category, Id LIMIT 7",
+            "SELECT Id, category FROM events ORDER BY category || '', Id + 0 LIMIT 7",
+        ),
+        (
+            "SELECT Id, attendees FROM events ORDER BY attendees DESC NULLS LAST, Id LIMIT 7",
+            "SELECT Id, attendees FROM events ORDER BY attendees + 0 DESC NULLS LAST, Id + 0 LIMIT 7",
+        ),
+    ];
+    for (sql, local) in cases {
+        emu.hubspot().clear_requests();
+        let got = rows(&s, sql).await;
+        assert_eq!(got.len(), 7);
+        let log = row_requests(&emu);
+        assert!(log.iter().all(|r| r.params("sort").is_empty()), "{log:?}");
+        assert!(log.iter().all(|r| limit_param(r) > 7), "no limit: {log:?}");
+        assert!(explain(&s, sql).await.contains("SortExec"), "{sql}");
+        same_as_sorted_in_sql(&emu, &s, &got, local).await;
+    }
+    emu.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn order_by_with_a_loose_filter_sends_sort_but_no_limit() {
+    let (emu, s) = setup(2000).await;
+    let got = rows(
+        &s,
+        "SELECT Id, attendees FROM events WHERE category = 'meetup' \
+         ORDER BY attendees DESC, Id LIMIT 5",
+    )
+    .await;
+    assert_eq!(got.len(), 5);
+    let log = row_requests(&emu);
+    assert!(!log.is_empty());
+    for r in &log {
+        assert_eq!(r.params("sort"), ["-attendees", "hs_id"], "{r:?}");
+        assert!(r.has_param("category__eq", "meetup"), "{r:?}");
+        assert!(limit_param(r) > 5, "the re-check needs more rows: {r:?}");
+    }
+    same_as_sorted_in_sql(
+        &emu,
+        &s,
+        &got,
+        "SELECT Id, attendees FROM events WHERE category || '' = 'meetup' \
+         ORDER BY attendees + 0 DESC, Id + 0 LIMIT 5",
+    )
+    .await;
+    emu.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn act_on_tables_are_sorted_in_sql() {
+    let emu = EmulatorBuilder::new()
+        .acton_records(20)
+        .start()
+        .await
+        .unwrap();
+    let i = emu.acton().info();
+    let cs: connstr::ConnectionString = format!(
+        "AuthScheme=OAuthPassword;InitiateOAuth=GETANDREFRESH;User={};Password='{}';\
+         OAuthClientId={};OAuthClientSecret='{}';APIBaseURL={};OAuthSettingsLocation=memory://sql-order",
+        i.user, i.password, i.client_id, i.client_secret, i.base_url
+    )
+    .parse()
+    .unwrap();
+    let connection = sources::find("acton").unwrap().configure(&cs).unwrap();
+    let mut s = Session::new();
+    s.add_connection(&connection).await.unwrap();
+    emu.acton().clear_requests();
+    let sql = "SELECT Id, Type FROM Messages ORDER BY Id DESC LIMIT 3";
+    let got = rows(&s, sql).await;
+    assert_eq!(got.len(), 3);
+    let log = emu.acton().requests();
+    assert!(!log.is_empty());
+    assert!(
+        log.iter()
+            .all(|r| r.params("sort").is_empty() && r.param("limit").is_none()),
+        "{log:?}"
+    );
+    let local = rows(
+        &s,
+        "SELECT Id, Type FROM Messages ORDER BY Id || '' DESC LIMIT 3",
+    )
+    .await;
+    assert_eq!(got, local);
+    let plan = explain(&s, sql).await;
+    assert!(plan.contains("SortExec"), "{plan}");
+    assert!(!plan.contains("order_by="), "{plan}");
     emu.shutdown().await;
 }

@@ -10,7 +10,7 @@ use arrow_array::RecordBatch;
 use arrow_cast::display::{ArrayFormatter, FormatOptions};
 use common::TestSource;
 use source_core::memory::MemorySource;
-use source_core::{Filter, Op, Value};
+use source_core::{Filter, Op, SortKey, Value};
 use sql::{Error, QueryResult, Session, SessionOptions};
 
 async fn session_with(max_rows: Option<u64>) -> (Session, TestSource) {
@@ -183,6 +183,149 @@ async fn offset_skips_rows() {
     )
     .await;
     assert_eq!(got, rows(&[&["4"], &["5"]]));
+}
+
+/// The plan `EXPLAIN` prints, one line per plan row.
+async fn explain(session: &Session, sql: &str) -> String {
+    query(session, &format!("EXPLAIN {sql}"), &[])
+        .await
+        .iter()
+        .map(|r| r.join(" "))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// The one scan the last query made.
+fn only_scan(src: &TestSource) -> source_core::ScanRequest {
+    let scans = src.scans();
+    assert_eq!(scans.len(), 1, "{scans:?}");
+    src.clear_log();
+    scans[0].1.clone()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn order_by_and_its_limit_reach_a_source_that_sorts() {
+    let (s, src) = session().await;
+    // DESC puts Linus's NULL age first, as the source does.
+    let got = query(
+        &s,
+        "SELECT Name FROM people ORDER BY Age DESC LIMIT 2 OFFSET 1",
+        &[],
+    )
+    .await;
+    assert_eq!(got, rows(&[&["Grace"], &["alan"]]));
+    let request = only_scan(&src);
+    assert_eq!(request.order_by, vec![SortKey::desc("Age")]);
+    assert_eq!(
+        request.limit,
+        Some(3),
+        "LIMIT + OFFSET rows, counted in order"
+    );
+
+    let got = query(&s, "SELECT Id FROM people ORDER BY Age, Name DESC", &[]).await;
+    assert_eq!(got, rows(&[&["5"], &["1"], &["2"], &["3"], &["4"]]));
+    let request = only_scan(&src);
+    assert_eq!(
+        request.order_by,
+        vec![SortKey::asc("Age"), SortKey::desc("Name")]
+    );
+    assert_eq!(request.limit, None);
+
+    // Through a computed projection the limit still reaches the source.
+    let got = query(
+        &s,
+        "SELECT Age + 1 AS next, Name FROM people ORDER BY Name LIMIT 1",
+        &[],
+    )
+    .await;
+    assert_eq!(got, rows(&[&["37", "Ada"]]));
+    let request = only_scan(&src);
+    assert_eq!(request.order_by, vec![SortKey::asc("Name")]);
+    assert_eq!(request.limit, Some(1));
+
+    let plan = explain(&s, "SELECT Name FROM people ORDER BY Age DESC LIMIT 2").await;
+    assert!(!plan.contains("SortExec"), "{plan}");
+    assert!(
+        plan.contains("SourceScanExec: table=people, projection=[Name, Age], order_by=[Age DESC NULLS FIRST], limit=2"),
+        "{plan}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn order_by_the_source_cannot_give_is_sorted_in_sql() {
+    let (s, src) = session().await;
+    let cases: [(&str, &[&str]); 4] = [
+        // NULLS LAST on a DESC key is not the source's placement.
+        (
+            "SELECT Name FROM people ORDER BY Age DESC NULLS LAST LIMIT 5",
+            &["Grace", "alan", "Ada", "Alice", "Linus"],
+        ),
+        // An expression, not a column.
+        (
+            "SELECT Name FROM people ORDER BY Age + 1 LIMIT 1",
+            &["Alice"],
+        ),
+        // A table the source does not sort.
+        ("SELECT Id FROM orders ORDER BY Id DESC LIMIT 1", &["13"]),
+        // A filter the source cannot apply, and so no limit either.
+        (
+            "SELECT Name FROM people WHERE Age > 40 ORDER BY Age + 0 DESC LIMIT 1",
+            &["Grace"],
+        ),
+    ];
+    for (sql, want) in cases {
+        let got = query(&s, sql, &[]).await;
+        let want: Vec<Vec<String>> = want.iter().map(|c| vec![(*c).to_owned()]).collect();
+        assert_eq!(got, want, "{sql}");
+        let request = only_scan(&src);
+        assert_eq!(request.order_by, vec![], "{sql}");
+        assert_eq!(request.limit, None, "{sql}");
+        assert!(explain(&s, sql).await.contains("SortExec"), "{sql}");
+    }
+    // A limit below the ORDER BY picked the source's first rows: sorting at the source
+    // would pick others.
+    let got = query(
+        &s,
+        "SELECT Id FROM (SELECT Id FROM people LIMIT 3) t ORDER BY Id DESC",
+        &[],
+    )
+    .await;
+    assert_eq!(got, rows(&[&["3"], &["2"], &["1"]]));
+    let request = only_scan(&src);
+    assert_eq!((request.order_by, request.limit), (vec![], Some(3)));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn order_by_passes_a_rechecked_filter_but_its_limit_does_not() {
+    let (s, src) = session().await;
+    // The loose LIKE brings `alan` back first (DESC, by code point); the re-check drops it,
+    // so a limit of 1 at the source would lose Alice.
+    let sql = "SELECT Name FROM people WHERE Name LIKE 'A%' ORDER BY Name DESC LIMIT 1";
+    assert_eq!(query(&s, sql, &[]).await, rows(&[&["Alice"]]));
+    let request = only_scan(&src);
+    assert_eq!(request.order_by, vec![SortKey::desc("Name")]);
+    assert_eq!(request.filters, vec![Filter::new("Name", Op::Like, "A%")]);
+    assert_eq!(request.limit, None);
+    let plan = explain(&s, sql).await;
+    assert!(!plan.contains("SortExec"), "{plan}");
+    assert!(plan.contains("FilterExec"), "{plan}");
+
+    // Same for a filter only SQL applies.
+    let sql = "SELECT Id FROM people WHERE Age > 40 ORDER BY Id DESC LIMIT 1";
+    assert_eq!(query(&s, sql, &[]).await, rows(&[&["3"]]));
+    let request = only_scan(&src);
+    assert_eq!(request.order_by, vec![SortKey::desc("Id")]);
+    assert_eq!(request.limit, None);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn max_rows_reaches_the_source_with_the_order() {
+    let (s, src) = session_with(Some(2)).await;
+    let got = query(&s, "SELECT Id FROM people ORDER BY Id DESC", &[]).await;
+    assert_eq!(got, rows(&[&["5"], &["4"]]));
+    let request = only_scan(&src);
+    assert_eq!(request.order_by, vec![SortKey::desc("Id")]);
+    assert_eq!(request.limit, Some(2));
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -1,4 +1,4 @@
-//! HubDB v3 tables and rows, and CRM owners.
+//! HubDB tables and rows (v3 and 2026-03 share every operation), and CRM owners.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
@@ -543,7 +543,7 @@ pub(crate) fn required_scopes(
     }
 }
 
-/// Routes `/cms/v3/hubdb/...` (segments after `hubdb`).
+/// Routes `/cms/v3/hubdb/...` and `/cms/hubdb/2026-03/...` (segments after the prefix).
 pub(crate) fn route(
     db: &mut HubDb,
     req: &Req,
@@ -575,7 +575,7 @@ pub(crate) fn route(
         ("GET", ["tables", t, "rows"]) => list_rows(db, req, ctx, t, false),
         ("POST", ["tables", t, "rows"]) => create_row(db, req, ctx, t),
         ("GET", ["tables", t, "rows", "draft"]) => list_rows(db, req, ctx, t, true),
-        ("POST", ["tables", t, "rows", "batch", "read"]) => batch_read(db, req, t, false),
+        ("POST", ["tables", t, "rows", "batch", "read"]) => batch_read(db, req, ctx, t, false),
         ("POST", ["tables", t, "rows", "draft", "batch", op]) => batch(db, req, ctx, t, op),
         ("GET", ["tables", t, "rows", id]) => get_row(db, t, id, false),
         ("GET", ["tables", t, "rows", id, "draft"]) => get_row(db, t, id, true),
@@ -583,6 +583,7 @@ pub(crate) fn route(
             write_row(db, req, ctx, t, id, m == "PUT")
         }
         ("DELETE", ["tables", t, "rows", id, "draft"]) => delete_row(db, ctx, t, id),
+        ("POST", ["tables", t, "rows", id, "draft", "clone"]) => clone_row(db, req, ctx, t, id),
         _ => hs_error(
             404,
             "OBJECT_NOT_FOUND",
@@ -600,7 +601,9 @@ fn simple_user(u: Option<&HubSpotUser>) -> J {
     }
 }
 
-fn column_json(c: &Column) -> J {
+/// `created_at` stamps the options, whose `createdAt`/`updatedAt` the spec requires;
+/// the emulator keeps no per-option history, so the table's creation time stands in.
+fn column_json(c: &Column, created_at: i64) -> J {
     let mut o = serde_json::Map::new();
     o.insert("id".into(), c.id.to_string().into());
     o.insert("name".into(), c.name.clone().into());
@@ -613,7 +616,7 @@ fn column_json(c: &Column) -> J {
             "options".into(),
             c.options
                 .iter()
-                .map(|op| json!({"id": op.id.to_string(), "name": op.name, "label": op.label, "type": "option", "order": op.order}))
+                .map(|op| json!({"id": op.id.to_string(), "name": op.name, "label": op.label, "type": "option", "order": op.order, "createdAt": iso_ms(created_at), "updatedAt": iso_ms(created_at)}))
                 .collect::<Vec<_>>()
                 .into(),
         );
@@ -645,19 +648,25 @@ fn table_json(t: &Table, draft: bool, user: Option<&HubSpotUser>) -> J {
     o.insert("rowCount".into(), v.rows.len().into());
     o.insert("createdBy".into(), simple_user(user));
     o.insert("updatedBy".into(), simple_user(user));
-    if let Some(p) = t.published_at {
-        o.insert("publishedAt".into(), iso_ms(p).into());
-    }
+    // `publishedAt` and `deletedAt` are required date-times in `HubDbTableV3` (v3 and
+    // 2026-03). GUESS: a never-published or live table reports the Unix epoch, the way a
+    // Java backend renders an unset `long` timestamp; no source shows the real value.
+    o.insert(
+        "publishedAt".into(),
+        iso_ms(t.published_at.unwrap_or(0)).into(),
+    );
     o.insert(
         "columns".into(),
-        v.columns.iter().map(column_json).collect::<Vec<_>>().into(),
+        v.columns
+            .iter()
+            .map(|c| column_json(c, t.created_at))
+            .collect::<Vec<_>>()
+            .into(),
     );
     o.insert("createdAt".into(), iso_ms(t.created_at).into());
     o.insert("updatedAt".into(), iso_ms(v.updated_at).into());
     o.insert("deleted".into(), t.deleted_at.is_some().into());
-    if let Some(d) = t.deleted_at {
-        o.insert("deletedAt".into(), iso_ms(d).into());
-    }
+    o.insert("deletedAt".into(), iso_ms(t.deleted_at.unwrap_or(0)).into());
     o.insert(
         "allowPublicApiAccess".into(),
         t.allow_public_api_access.into(),
@@ -1359,6 +1368,35 @@ fn delete_row(db: &mut HubDb, ctx: &Ctx<'_>, key: &str, id: &str) -> Resp {
     }
 }
 
+/// `POST /tables/{t}/rows/{id}/draft/clone`: a copy with a new id, `name` from the query.
+fn clone_row(db: &mut HubDb, req: &Req, ctx: &Ctx<'_>, key: &str, id: &str) -> Resp {
+    let pub_at = published_at(db, key);
+    let v = match draft_mut(db, key) {
+        Ok(v) => v,
+        Err(r) => return r,
+    };
+    let Some(mut row) = parse_row_id(id)
+        .and_then(|id| v.rows.get(id, &v.columns))
+        .map(|r| r.into_owned())
+    else {
+        return hs_error(
+            404,
+            "OBJECT_NOT_FOUND",
+            &format!("Row {id} does not exist in table {key}."),
+        );
+    };
+    row.id = v.rows.next_id();
+    row.created_at = ctx.now_ms;
+    row.updated_at = ctx.now_ms;
+    if let Some(n) = req.q("name").filter(|n| !n.is_empty()) {
+        row.name = Some(n.into());
+    }
+    let out = row_json(v, &row, pub_at);
+    v.rows.put(row);
+    v.updated_at = ctx.now_ms;
+    Resp::raw_json(200, out)
+}
+
 fn batch_envelope(results: Vec<String>, missing: &[String], started: i64) -> Resp {
     let mut out = String::from("{\"status\":\"COMPLETE\",\"results\":[");
     out.push_str(&results.join(","));
@@ -1369,6 +1407,9 @@ fn batch_envelope(results: Vec<String>, missing: &[String], started: i64) -> Res
             "category": "OBJECT_NOT_FOUND",
             "message": format!("Could not find rows with ids: {}", missing.join(", ")),
             "context": {"ids": missing},
+            // `StandardError` requires these two even when empty.
+            "errors": [],
+            "links": {},
         }]);
         out.push_str(&format!(
             ",\"numErrors\":{},\"errors\":{errs}",
@@ -1390,15 +1431,18 @@ fn batch_inputs(req: &Req) -> Result<Vec<J>, Resp> {
         .get("inputs")
         .and_then(J::as_array)
         .ok_or_else(|| validation("inputs is required"))?;
+    // HubSpot documents "Maximum of 100 row object per call" for every batch endpoint;
+    // the refusal's wording is a GUESS that names the limit and the size sent.
     if inputs.len() > BATCH_MAX {
         return Err(validation(&format!(
-            "A batch may hold at most {BATCH_MAX} inputs"
+            "Batch size {} exceeds the maximum of {BATCH_MAX} row objects per call.",
+            inputs.len()
         )));
     }
     Ok(inputs.clone())
 }
 
-fn batch_read(db: &HubDb, req: &Req, key: &str, draft: bool) -> Resp {
+fn batch_read(db: &HubDb, req: &Req, ctx: &Ctx<'_>, key: &str, draft: bool) -> Resp {
     let inputs = match batch_inputs(req) {
         Ok(i) => i,
         Err(r) => return r,
@@ -1419,12 +1463,12 @@ fn batch_read(db: &HubDb, req: &Req, key: &str, draft: bool) -> Resp {
             None => missing.push(id),
         }
     }
-    batch_envelope(results, &missing, 0)
+    batch_envelope(results, &missing, ctx.now_ms)
 }
 
 fn batch(db: &mut HubDb, req: &Req, ctx: &Ctx<'_>, key: &str, op: &str) -> Resp {
     if op == "read" {
-        return batch_read(db, req, key, true);
+        return batch_read(db, req, ctx, key, true);
     }
     let inputs = match batch_inputs(req) {
         Ok(i) => i,
@@ -1524,7 +1568,8 @@ fn batch(db: &mut HubDb, req: &Req, ctx: &Ctx<'_>, key: &str, op: &str) -> Resp 
     }
     v.updated_at = now;
     let mut resp = batch_envelope(results, &missing, now);
-    if op == "create" || op == "clone" {
+    // The spec answers batch create with 201 and batch clone with 200.
+    if op == "create" {
         resp.status = 201;
     }
     resp
@@ -1718,7 +1763,16 @@ fn import(db: &mut HubDb, req: &Req, ctx: &Ctx<'_>, key: &str) -> Resp {
             match rows::parse_text(c, rec.get(*src).unwrap_or("")) {
                 Ok(val) => row.set(c.id, val),
                 Err(e) => {
-                    errors.push(json!({"line": line + 1, "message": e}));
+                    // An `Error` object (category, correlationId and message are
+                    // required); `context.line` says where, `line` is kept for callers.
+                    let line = line + 1;
+                    errors.push(json!({
+                        "category": "VALIDATION_ERROR",
+                        "correlationId": util::uuid(),
+                        "message": e,
+                        "context": {"line": [line.to_string()]},
+                        "line": line,
+                    }));
                     ok = false;
                 }
             }

@@ -1,5 +1,6 @@
-//! The HubSpot emulator: OAuth install flow, token endpoints, private-app tokens,
-//! HubDB v3 and CRM owners, with HubSpot's errors and rate limits.
+//! The HubSpot emulator: OAuth install flow, token endpoints, private-app tokens and
+//! service keys,
+//! HubDB (v3 and 2026-03) and CRM owners, with HubSpot's errors and rate limits.
 
 mod hubdb;
 mod oauth;
@@ -45,6 +46,18 @@ pub struct PrivateApp {
     pub scopes: Vec<String>,
     /// The app id (rate limits are per app).
     pub app_id: u64,
+}
+
+/// A service key, HubSpot's successor to private-app tokens: a static bearer token with
+/// its own scopes, not tied to the user who created it.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub struct ServiceKey {
+    /// The bearer token.
+    pub key: String,
+    /// Granted scopes.
+    pub scopes: Vec<String>,
+    /// The key's id (rate limits are per key, as they are per private app).
+    pub key_id: u64,
 }
 
 /// A HubSpot user who can log in on the authorization page.
@@ -162,6 +175,7 @@ pub(crate) struct HubSpotConfig {
     pub(crate) clients: Vec<HubSpotClient>,
     pub(crate) users: Vec<HubSpotUser>,
     pub(crate) private_apps: Vec<PrivateApp>,
+    pub(crate) service_keys: Vec<ServiceKey>,
     pub(crate) tokens: Vec<HubSpotToken>,
     pub(crate) tables: Vec<TableSpec>,
     pub(crate) owners: Vec<OwnerSpec>,
@@ -204,6 +218,12 @@ impl HubSpotConfig {
                 token: format!("pat-na1-{}", util::seeded_uuid(seed, 3)),
                 scopes: vec!["hubdb".into(), "crm.objects.owners.read".into()],
                 app_id: 4_000_001,
+            }],
+            // GUESS: no source shows a service key's format; the prefix mirrors `pat-na1-`.
+            service_keys: vec![ServiceKey {
+                key: format!("sk-na1-{}", util::seeded_uuid(seed, 4)),
+                scopes: vec!["hubdb".into(), "crm.objects.owners.read".into()],
+                key_id: 4_100_001,
             }],
             tokens: Vec::new(),
             tables: Vec::new(),
@@ -250,6 +270,8 @@ pub(crate) struct HsState {
     clients: Vec<HubSpotClient>,
     users: Vec<HubSpotUser>,
     private_apps: Vec<PrivateApp>,
+    /// Service keys with their revoked flag (revocation is a control-API action).
+    service_keys: Vec<(ServiceKey, bool)>,
     codes: HashMap<String, AuthCode>,
     access: HashMap<String, AccessTok>,
     refresh: HashMap<String, RefreshTok>,
@@ -277,14 +299,28 @@ pub(crate) enum Principal {
         app_id: u64,
         scopes: Vec<String>,
     },
+    ServiceKey {
+        key_id: u64,
+        scopes: Vec<String>,
+    },
     /// Unauthenticated read of a public table (`portalId=`).
     Public,
 }
 
 impl Principal {
+    /// A static bearer token: a private-app token or a service key.
+    fn is_static(&self) -> bool {
+        matches!(
+            self,
+            Principal::PrivateApp { .. } | Principal::ServiceKey { .. }
+        )
+    }
+
     fn scopes(&self) -> &[String] {
         match self {
-            Principal::OAuth { scopes, .. } | Principal::PrivateApp { scopes, .. } => scopes,
+            Principal::OAuth { scopes, .. }
+            | Principal::PrivateApp { scopes, .. }
+            | Principal::ServiceKey { scopes, .. } => scopes,
             Principal::Public => &[],
         }
     }
@@ -319,6 +355,11 @@ impl HubSpot {
             clients: cfg.clients.clone(),
             users: cfg.users.clone(),
             private_apps: cfg.private_apps.clone(),
+            service_keys: cfg
+                .service_keys
+                .iter()
+                .map(|k| (k.clone(), false))
+                .collect(),
             codes: HashMap::new(),
             access: HashMap::new(),
             refresh: HashMap::new(),
@@ -419,6 +460,20 @@ impl HubSpot {
                         app_id: app.app_id,
                         scopes: app.scopes.clone(),
                     }
+                } else if let Some((k, revoked)) = st
+                    .service_keys
+                    .iter()
+                    .find(|(k, _)| util::secret_eq(&k.key, token))
+                {
+                    // A revoked key reads like any unknown token, as a deleted private
+                    // app's token does.
+                    if *revoked {
+                        return Err(unauthenticated());
+                    }
+                    Principal::ServiceKey {
+                        key_id: k.key_id,
+                        scopes: k.scopes.clone(),
+                    }
                 } else {
                     match st.access.get(token) {
                         Some(a) if !a.revoked && a.expires_at > now => Principal::OAuth {
@@ -438,6 +493,7 @@ impl HubSpot {
         let app_key = match &principal {
             Principal::OAuth { client_id, .. } => format!("oauth:{client_id}"),
             Principal::PrivateApp { app_id, .. } => format!("pat:{app_id}"),
+            Principal::ServiceKey { key_id, .. } => format!("svc:{key_id}"),
             Principal::Public => String::new(),
         };
         if s.rate_limit > 0 {
@@ -477,8 +533,9 @@ impl HubSpot {
         if s.daily_limit > 0 {
             match st.daily.try_acquire(now, s.daily_limit) {
                 Ok(remaining) => {
-                    // HubSpot documents the daily headers for private apps only.
-                    if matches!(principal, Principal::PrivateApp { .. }) {
+                    // HubSpot documents the daily headers for private apps only; service
+                    // keys replace them, so (GUESS) they get the same headers.
+                    if principal.is_static() {
                         headers.push((
                             "x-hubspot-ratelimit-daily".into(),
                             s.daily_limit.to_string(),
@@ -492,7 +549,7 @@ impl HubSpot {
                 Err(_) => {
                     ctx.control.with_stats(|st| st.rate_limited += 1);
                     let mut r = rate_limited_body("DAILY", "You have reached your daily limit.");
-                    if matches!(principal, Principal::PrivateApp { .. }) {
+                    if principal.is_static() {
                         r.add_header("x-hubspot-ratelimit-daily", s.daily_limit.to_string());
                         r.add_header("x-hubspot-ratelimit-daily-remaining", "0");
                     }
@@ -609,11 +666,15 @@ fn rate_limited_body(policy: &str, message: &str) -> Resp {
 
 impl Service for HubSpot {
     fn classify(&self, _method: &http::Method, path: &str) -> EndpointClass {
-        if path.starts_with("/cms/v3/hubdb/") || path.starts_with("/crm/v3/owners") {
+        if path.starts_with("/cms/v3/hubdb/")
+            || path.starts_with("/cms/hubdb/2026-03/")
+            || path.starts_with("/crm/v3/owners")
+        {
             EndpointClass::Api
         } else if path == "/oauth/v1/token"
             || path == "/oauth/v3/token"
             || path == "/oauth/2026-03/token"
+            || path == "/oauth/2026-09/token"
         {
             EndpointClass::Token
         } else if path == "/oauth/authorize"
@@ -631,13 +692,23 @@ impl Service for HubSpot {
         let segs = req.segments();
         let s: Vec<&str> = segs.iter().map(String::as_str).collect();
         match s.as_slice() {
-            ["cms", "v3", "hubdb", ..] | ["crm", "v3", "owners", ..] => self.api(req, ctx, &segs),
+            // The date-versioned HubDB prefix has the same three segments before the
+            // operation, so `api` strips `segs[..3]` for both.
+            ["cms", "v3", "hubdb", ..]
+            | ["cms", "hubdb", "2026-03", ..]
+            | ["crm", "v3", "owners", ..] => self.api(req, ctx, &segs),
             ["oauth", "authorize"] | ["oauth", _, "authorize"] => oauth::authorize(self, req, ctx),
-            ["oauth", "v1" | "v3" | "2026-03", "token"] => oauth::token(self, req, ctx, s[1]),
+            ["oauth", "v1" | "v3" | "2026-03" | "2026-09", "token"] => {
+                oauth::token(self, req, ctx, s[1])
+            }
             ["oauth", "v1", "access-tokens", t] => oauth::access_token_info(self, req, ctx, t),
             ["oauth", "v1", "refresh-tokens", t] => oauth::refresh_token_info(self, req, ctx, t),
-            ["oauth", "v3" | "2026-03", "token", "introspect"] => oauth::introspect(self, req, ctx),
-            ["oauth", "v3" | "2026-03", "token", "revoke"] => oauth::revoke(self, req, ctx),
+            ["oauth", "v3" | "2026-03" | "2026-09", "token", "introspect"] => {
+                oauth::introspect(self, req, ctx)
+            }
+            ["oauth", "v3" | "2026-03" | "2026-09", "token", "revoke"] => {
+                oauth::revoke(self, req, ctx)
+            }
             _ => hs_error(
                 404,
                 "OBJECT_NOT_FOUND",
@@ -652,10 +723,14 @@ impl Service for HubSpot {
                 "TEN_SECONDLY_ROLLING",
                 "You have reached your ten_secondly_rolling limit.",
             ),
-            (_, EndpointClass::Token) => Resp::json(
-                status,
-                &serde_json::json!({"status": "error", "message": "internal error", "error": "server_error", "error_description": "internal error"}),
-            ),
+            (_, EndpointClass::Token) => {
+                let cid = util::uuid();
+                Resp::json(
+                    status,
+                    &serde_json::json!({"status": "error", "message": "internal error", "correlationId": cid, "category": "INTERNAL_ERROR", "error": "server_error", "error_description": "internal error"}),
+                )
+                .header("x-hubspot-correlation-id", cid)
+            }
             (s, _) if s >= 500 => hs_error(s, "INTERNAL_ERROR", "internal error"),
             (s, _) => hs_error(s, "VALIDATION_ERROR", "injected error"),
         }
@@ -711,6 +786,21 @@ impl Service for HubSpot {
             "refresh_tokens": st.refresh.iter().map(|(k, r)| serde_json::json!({
                 "token": k, "client_id": r.client_id, "scopes": r.scopes, "active": r.active, "family": r.family,
             })).collect::<Vec<_>>(),
+            "service_keys": st.service_keys.iter().map(|(k, revoked)| serde_json::json!({
+                "key": k.key, "key_id": k.key_id, "scopes": k.scopes, "revoked": revoked,
+            })).collect::<Vec<_>>(),
         })
+    }
+
+    fn revoke_service_key(&self, key: &str) -> Option<usize> {
+        let mut st = lock(&self.st);
+        let mut n = 0;
+        for (k, revoked) in st.service_keys.iter_mut() {
+            if util::secret_eq(&k.key, key) && !*revoked {
+                *revoked = true;
+                n += 1;
+            }
+        }
+        Some(n)
     }
 }

@@ -281,7 +281,9 @@ pub(super) fn authorize(hs: &HubSpot, req: &Req, ctx: &Ctx<'_>) -> Resp {
     }
 }
 
-/// A token-endpoint error: legacy `status`/`message` plus RFC 6749 `error`/`error_description`.
+/// A token-endpoint error: legacy `status`/`message`, the OAuth spec's `Error` fields
+/// (`category`, `correlationId` and `message` are required) and RFC 6749
+/// `error`/`error_description`.
 fn token_error(status: &str, message: &str, error: &str, description: &str) -> Resp {
     let cid = util::uuid();
     Resp::json(
@@ -290,11 +292,38 @@ fn token_error(status: &str, message: &str, error: &str, description: &str) -> R
             "status": status,
             "message": message,
             "correlationId": cid,
+            // GUESS: no source shows the category of a refused grant; every token error
+            // is a 400 about the request's parameters, so VALIDATION_ERROR.
+            "category": "VALIDATION_ERROR",
             "error": error,
             "error_description": description,
         }),
     )
     .header("x-hubspot-correlation-id", cid)
+}
+
+/// The `SignedAccessToken` object of access-token info and introspection; the spec
+/// requires every field. Signatures are derived from the token so repeated calls agree.
+fn signed_access_token(hs: &HubSpot, token: &str, a: &AccessTok) -> serde_json::Value {
+    serde_json::json!({
+        "expiresAt": a.expires_at,
+        "scopes": a.scopes.join(" "),
+        "hubId": hs.cfg.hub_id,
+        "userId": a.user_id,
+        "appId": a.app_id,
+        "appInstallId": format!("{}-{}", a.app_id, hs.cfg.hub_id),
+        "audience": a.client_id,
+        "hublet": "na1",
+        "installingUserId": a.user_id,
+        "isPrivateDistribution": false,
+        "isServiceAccount": false,
+        "isUserLevel": true,
+        "signature": util::pkce_s256(&format!("sig:{token}")),
+        "newSignature": util::pkce_s256(&format!("sig2:{token}")),
+        "scopeToScopeGroupPks": "",
+        "trialScopes": "",
+        "trialScopeToScopeGroupPks": "",
+    })
 }
 
 fn bad_refresh() -> Resp {
@@ -306,7 +335,7 @@ fn bad_refresh() -> Resp {
     )
 }
 
-/// `POST /oauth/{v1,v3,2026-03}/token`.
+/// `POST /oauth/{v1,v3,2026-03,2026-09}/token`.
 pub(super) fn token(hs: &HubSpot, req: &Req, ctx: &Ctx<'_>, version: &str) -> Resp {
     if req.method != http::Method::POST {
         return hs_error(405, "VALIDATION_ERROR", "Method not allowed");
@@ -574,7 +603,7 @@ pub(super) fn access_token_info(hs: &HubSpot, req: &Req, ctx: &Ctx<'_>, token: &
                 "user": user_email(&st, a.user_id),
                 "hub_domain": format!("emulator-{}.hubspot.example", hs.cfg.hub_id),
                 "scopes": a.scopes,
-                "signed_access_token": {"expiresAt": a.expires_at, "scopes": a.scopes.join(" "), "hubId": hs.cfg.hub_id, "userId": a.user_id, "appId": a.app_id},
+                "signed_access_token": signed_access_token(hs, token, a),
                 "hub_id": hs.cfg.hub_id,
                 "app_id": a.app_id,
                 "expires_in": (a.expires_at - ctx.now_ms) / 1000,
@@ -647,7 +676,7 @@ fn check_client(st: &HsState, form: &[(String, String)]) -> Result<(), Resp> {
     }
 }
 
-/// `POST /oauth/v3/token/introspect` (and the 2026-03 twin).
+/// `POST /oauth/v3/token/introspect` (and the 2026-03 and 2026-09 twins).
 pub(super) fn introspect(hs: &HubSpot, req: &Req, ctx: &Ctx<'_>) -> Resp {
     if req.method != http::Method::POST {
         return hs_error(405, "VALIDATION_ERROR", "Method not allowed");
@@ -677,18 +706,24 @@ pub(super) fn introspect(hs: &HubSpot, req: &Req, ctx: &Ctx<'_>) -> Resp {
         .find(|c| access.is_some_and(|a| a.client_id == c.client_id))
         .map_or(0, |c| c.app_id);
     match (access, refresh, hint) {
+        // `PublicAccessTokenInfoResponse` and `PublicRefreshTokenInfoResponse`.
         (Some(a), _, None | Some("access_token")) | (Some(a), None, _) => Resp::json(
             200,
             &serde_json::json!({
                 "active": true,
                 "token_use": "access_token",
+                "token": token,
+                "token_type": "access",
                 "client_id": a.client_id,
                 "app_id": app_id,
                 "hub_id": hs.cfg.hub_id,
+                "hub_domain": format!("emulator-{}.hubspot.example", hs.cfg.hub_id),
                 "user_id": a.user_id,
                 "user": user_email(&st, a.user_id),
                 "scopes": a.scopes,
                 "expires_in": (a.expires_at - ctx.now_ms) / 1000,
+                "is_private_distribution": false,
+                "signed_access_token": signed_access_token(hs, token, a),
             }),
         ),
         (_, Some(r), _) => Resp::json(
@@ -696,8 +731,16 @@ pub(super) fn introspect(hs: &HubSpot, req: &Req, ctx: &Ctx<'_>) -> Resp {
             &serde_json::json!({
                 "active": true,
                 "token_use": "refresh_token",
+                "token": token,
+                "token_type": "refresh",
                 "client_id": r.client_id,
+                "app_id": st
+                    .clients
+                    .iter()
+                    .find(|c| c.client_id == r.client_id)
+                    .map_or(0, |c| c.app_id),
                 "hub_id": hs.cfg.hub_id,
+                "hub_domain": format!("emulator-{}.hubspot.example", hs.cfg.hub_id),
                 "user_id": r.user_id,
                 "user": user_email(&st, r.user_id),
                 "scopes": r.scopes,
@@ -707,7 +750,7 @@ pub(super) fn introspect(hs: &HubSpot, req: &Req, ctx: &Ctx<'_>) -> Resp {
     }
 }
 
-/// `POST /oauth/v3/token/revoke` (and the 2026-03 twin): revokes a refresh token.
+/// `POST /oauth/v3/token/revoke` (and the 2026-03 and 2026-09 twins): revokes a refresh token.
 pub(super) fn revoke(hs: &HubSpot, req: &Req, _ctx: &Ctx<'_>) -> Resp {
     if req.method != http::Method::POST {
         return hs_error(405, "VALIDATION_ERROR", "Method not allowed");

@@ -18,6 +18,19 @@ fn example_binary() -> PathBuf {
     })
 }
 
+/// Kills the child if the test panics before stopping it, so a failed assertion does
+/// not leave an emulator holding the test runner's stdout open.
+struct KillOnDrop(std::process::Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        if let Ok(None) = self.0.try_wait() {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+}
+
 #[test]
 fn cli_prints_one_json_line_within_a_second_and_stops_on_sigterm() {
     let bin = example_binary();
@@ -41,6 +54,7 @@ fn cli_prints_one_json_line_within_a_second_and_stops_on_sigterm() {
         .spawn()
         .expect("spawn");
     let mut out = BufReader::new(child.stdout.take().expect("stdout"));
+    let mut child = KillOnDrop(child);
     let mut line = String::new();
     out.read_line(&mut line).expect("line");
     let elapsed = started.elapsed();
@@ -62,6 +76,7 @@ fn cli_prints_one_json_line_within_a_second_and_stops_on_sigterm() {
             "client_secret",
             "private_app_token",
             "redirect_uri",
+            "service_key",
             "token_url",
             "user_email",
             "user_password"
@@ -85,13 +100,13 @@ fn cli_prints_one_json_line_within_a_second_and_stops_on_sigterm() {
         .expect("connect");
     drop(stats);
     let status = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
+        .args(["-TERM", &child.0.id().to_string()])
         .status()
         .expect("kill");
     assert!(status.success());
     let t = Instant::now();
     loop {
-        if let Some(code) = child.try_wait().expect("wait") {
+        if let Some(code) = child.0.try_wait().expect("wait") {
             assert!(code.success(), "exit {code:?}");
             break;
         }
@@ -125,6 +140,31 @@ fn python_sdk_pages_through_events() {
         .args(["--spawn", "--"])
         .arg(example_binary())
         .args(["--hubdb-rows", "2500"])
+        .status()
+        .expect("python");
+    assert!(status.success());
+}
+
+#[test]
+fn new_python_sdk_pages_reads_a_draft_row_and_publishes() {
+    // HubSpot's date-versioned SDK (PyPI hubspot-sdk) lives in the same venv.
+    let python = std::env::var("HUBSPOT_SDK_PYTHON")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| {
+            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/py-venv/bin/python")
+        });
+    assert!(
+        python.exists(),
+        "{} is missing: run scripts/setup.sh to create the venv with hubspot-sdk",
+        python.display()
+    );
+    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("scripts/hubspot_sdk_new_check.py");
+    let status = Command::new(python)
+        .arg(script)
+        .args(["--spawn", "--"])
+        .arg(example_binary())
+        .args(["--hubdb-rows", "2500"])
+        .env("EXPECTED_ROWS", "2500")
         .status()
         .expect("python");
     assert!(status.success());

@@ -8,7 +8,7 @@ use emulator::{ColumnSpec, ColumnType, TableSpec};
 use serde_json::json;
 use source_core::{DataSource, Filter, Op, ScanRequest, TableKind, Value};
 
-use crate::common::{builder, cell, column, read, rows, source};
+use crate::common::{self, builder, cell, column, read, rows, source};
 
 fn all_types() -> TableSpec {
     use ColumnType as T;
@@ -234,8 +234,11 @@ async fn cli_commands_and_an_oauth_access_token() {
         .unwrap();
     let info = emu.hubspot().info().clone();
     let cs: connstr::ConnectionString = format!(
-        "AuthScheme=OAuth;InitiateOAuth=OFF;OAuthAccessToken=at-cli;OAuthClientId={};OAuthClientSecret={};APIBaseURL={}",
-        info.client_id, info.client_secret, info.base_url
+        "AuthScheme=OAuth;InitiateOAuth=OFF;OAuthAccessToken=at-cli;OAuthClientId={};OAuthClientSecret={};APIBaseURL={};APIVersion={}",
+        info.client_id,
+        info.client_secret,
+        info.base_url,
+        common::api_version()
     )
     .parse()
     .unwrap();

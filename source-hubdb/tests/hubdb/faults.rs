@@ -8,7 +8,7 @@ use emulator::{Fault, FaultKind, FaultTarget, HubSpotToken, PrivateApp};
 use source_core::{DataSource, ScanRequest};
 use source_hubdb::HubDbSource;
 
-use crate::common::{builder, ids, read, rows, source};
+use crate::common::{self, builder, ids, read, rows, source};
 
 #[tokio::test]
 async fn missing_scopes_are_named() {
@@ -22,8 +22,9 @@ async fn missing_scopes_are_named() {
         .await
         .unwrap();
     let cs: connstr::ConnectionString = format!(
-        "AuthScheme=PrivateApp;PrivateAppToken=pat-na1-owners-only;APIBaseURL={}",
-        emu.hubspot().base_url()
+        "AuthScheme=PrivateApp;PrivateAppToken=pat-na1-owners-only;APIBaseURL={};APIVersion={}",
+        emu.hubspot().base_url(),
+        common::api_version()
     )
     .parse()
     .unwrap();
@@ -125,8 +126,11 @@ async fn an_expired_token_mid_scan_is_refreshed_and_the_scan_continues() {
         refreshes: Mutex::new(0),
     });
     let cs: connstr::ConnectionString = format!(
-        "AuthScheme=OAuth;OAuthClientId={};OAuthClientSecret={};APIBaseURL={};Pagesize=200",
-        info.client_id, info.client_secret, info.base_url
+        "AuthScheme=OAuth;OAuthClientId={};OAuthClientSecret={};APIBaseURL={};Pagesize=200;APIVersion={}",
+        info.client_id,
+        info.client_secret,
+        info.base_url,
+        common::api_version()
     )
     .parse()
     .unwrap();

@@ -3,7 +3,7 @@
 use source_core::{DataSource, ScanRequest};
 use source_hubdb::{HubDbOptions, PagingMode};
 
-use crate::common::{builder, ids, read, rows, source, source_with};
+use crate::common::{self, builder, ids, read, rows, source, source_with};
 
 #[tokio::test]
 async fn random_access_pages_are_fetched_concurrently_and_emitted_in_order() {
@@ -20,7 +20,7 @@ async fn random_access_pages_are_fetched_concurrently_and_emitted_in_order() {
         got.windows(2).all(|w| w[0] < w[1]),
         "pages emitted in order"
     );
-    let log = emu.hubspot().requests_to("/cms/v3/hubdb/tables/");
+    let log = emu.hubspot().requests_to(&common::tables_prefix());
     let mut offsets: Vec<u64> = log
         .iter()
         .filter_map(|r| r.param("offset")?.parse().ok())
@@ -53,7 +53,7 @@ async fn streaming_cursors_are_followed_to_the_end() {
     let got = ids(&batches);
     assert_eq!(got.len(), 2500);
     assert!(got.windows(2).all(|w| w[0] < w[1]));
-    let log = emu.hubspot().requests_to("/cms/v3/hubdb/tables/");
+    let log = emu.hubspot().requests_to(&common::tables_prefix());
     assert_eq!(log.len(), 4);
     assert!(
         log.iter()
@@ -71,7 +71,7 @@ async fn pagesize_is_capped_and_max_rows_caps_scans() {
     s.table("events").await.unwrap();
     emu.hubspot().clear_requests();
     assert_eq!(rows(&read(&s, "events", ScanRequest::all()).await), 2500);
-    let log = emu.hubspot().requests_to("/cms/v3/hubdb/tables/");
+    let log = emu.hubspot().requests_to(&common::tables_prefix());
     assert_eq!(log[0].param("limit").as_deref(), Some("1000"));
     assert!(log.iter().all(|r| {
         r.param("limit")

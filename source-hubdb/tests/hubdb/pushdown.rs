@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 
 use source_core::{DataSource, Filter, FilterSupport, Op, ScanRequest, SortKey, Value};
 
-use crate::common::{builder, column, ids, read, source};
+use crate::common::{self, builder, column, ids, read, source};
 
 const DAY: i32 = 19_800; // 2024-03-18
 const TS: i64 = 1_711_000_000_000; // 2024-03-21T05:46:40Z
@@ -280,7 +280,7 @@ async fn every_operator_matches_sql_semantics() {
                 "{filter}: loose result dropped rows"
             ),
         }
-        let log = emu.hubspot().requests_to("/cms/v3/hubdb/tables/");
+        let log = emu.hubspot().requests_to(&common::tables_prefix());
         assert!(
             log.iter()
                 .any(|r| r.query_pairs().iter().any(|(k, _)| k == param)),
@@ -360,7 +360,7 @@ async fn projection_id_lookup_sort_and_limit_are_pushed() {
     .await;
     assert_eq!(crate::common::rows(&got), 5);
     assert_eq!(got[0].num_columns(), 2);
-    let log = hs.requests_to("/cms/v3/hubdb/tables/");
+    let log = hs.requests_to(&common::tables_prefix());
     assert_eq!(log.len(), 1);
     assert_eq!(log[0].param("properties").as_deref(), Some("title"));
     assert_eq!(log[0].param("limit").as_deref(), Some("5"));
@@ -373,7 +373,7 @@ async fn projection_id_lookup_sort_and_limit_are_pushed() {
     )
     .await;
     assert_eq!(ids(&got), vec![4_000_000_010]);
-    let log = hs.requests_to("/cms/v3/hubdb/tables/");
+    let log = hs.requests_to(&common::tables_prefix());
     assert_eq!(log.len(), 1);
     assert!(
         log[0].path.ends_with("/rows/4000000010/draft"),
@@ -404,7 +404,7 @@ async fn projection_id_lookup_sort_and_limit_are_pushed() {
     let mut req = ScanRequest::all().project(["Id", "attendees"]).limit(200);
     req.order_by = order.to_vec();
     let got = read(&s, "events", req).await;
-    let log = hs.requests_to("/cms/v3/hubdb/tables/");
+    let log = hs.requests_to(&common::tables_prefix());
     assert_eq!(
         log[0].params("sort"),
         vec!["-attendees".to_string(), "hs_id".to_string()]

@@ -11,7 +11,7 @@ use emulator::{ColumnSpec, ColumnType, TableSpec};
 use serde_json::json;
 use source_core::{DataSource, Filter, Op, ScanRequest, Value};
 
-use crate::common::{builder, column, ids, read, rows, source};
+use crate::common::{self, builder, column, ids, read, rows, source};
 
 fn tasks() -> TableSpec {
     TableSpec::new(
@@ -113,7 +113,7 @@ async fn insert_update_delete_on_the_draft() {
     assert!(out.errors.is_empty(), "{:?}", out.errors);
     assert_eq!(out.keys.len(), n);
     let creates = hs
-        .requests_to("/cms/v3/hubdb/tables/")
+        .requests_to(&common::tables_prefix())
         .into_iter()
         .filter(|r| r.path.ends_with("/batch/create"))
         .count();

@@ -2,6 +2,7 @@
 
 #![allow(dead_code)]
 
+use std::cmp::Ordering;
 use std::sync::{Arc, Mutex};
 
 use arrow_array::cast::AsArray;
@@ -15,7 +16,7 @@ use source_core::procedure::{
 };
 use source_core::{
     BoxFuture, ColumnInfo, DataSource, Filter, FilterSupport, Op, RecordBatchStream, Result,
-    RowError, ScanRequest, TableInfo, TableKind, Value, Writable, WriteOutcome,
+    RowError, ScanRequest, SortKey, TableInfo, TableKind, Value, Writable, WriteOutcome,
 };
 
 /// One row of `people` or `orders`, cells by column position.
@@ -36,7 +37,8 @@ pub(crate) struct State {
 /// PersonId, Amount)`, pages of two rows.
 ///
 /// Pushdown: `Id =` and `City =` exact, `Name LIKE` loose (matched ignoring case, so the
-/// source returns extra rows), everything else unsupported.
+/// source returns extra rows), everything else unsupported. `people` sorts on `Id`, `Name`
+/// and `Age` with SQL's default NULL placement (last ascending, first descending).
 #[derive(Debug, Clone)]
 pub(crate) struct TestSource {
     pub(crate) state: Arc<Mutex<State>>,
@@ -216,6 +218,28 @@ fn cell(array: &dyn Array, row: usize) -> Value {
     }
 }
 
+/// Orders `rows` by `keys`, NULL as the largest value (the placement `sort_support` accepts).
+fn sort_rows(rows: &mut [Row], keys: &[SortKey], index: &dyn Fn(&str) -> Option<usize>) {
+    let cmp = |a: &Value, b: &Value| match (a, b) {
+        (Value::Null, Value::Null) => Ordering::Equal,
+        (Value::Null, _) => Ordering::Greater,
+        (_, Value::Null) => Ordering::Less,
+        (Value::Int(x), Value::Int(y)) => x.cmp(y),
+        (Value::Str(x), Value::Str(y)) => x.cmp(y),
+        _ => Ordering::Equal,
+    };
+    rows.sort_by(|a, b| {
+        keys.iter()
+            .filter_map(|k| {
+                let i = index(&k.column)?;
+                let o = cmp(&a[i], &b[i]);
+                Some(if k.descending { o.reverse() } else { o })
+            })
+            .find(|o| o.is_ne())
+            .unwrap_or(Ordering::Equal)
+    });
+}
+
 impl DataSource for TestSource {
     fn name(&self) -> &str {
         "test"
@@ -237,6 +261,13 @@ impl DataSource for TestSource {
             ("people", "Name", Op::Like, Value::Str(_)) => FilterSupport::Loose,
             _ => FilterSupport::Unsupported,
         }
+    }
+
+    fn sort_support(&self, table: &TableInfo, order: &[SortKey]) -> bool {
+        table.name == "people"
+            && order.iter().all(|k| {
+                ["Id", "Name", "Age"].contains(&k.column.as_str()) && k.nulls_first == k.descending
+            })
     }
 
     fn scan<'a>(
@@ -264,6 +295,7 @@ impl DataSource for TestSource {
                         .all(|f| index(&f.column).is_some_and(|i| matches(&r[i], f)))
                 })
                 .collect();
+            sort_rows(&mut kept, &request.order_by, &index);
             if let Some(l) = request.limit {
                 kept.truncate(l as usize);
             }
