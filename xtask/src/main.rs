@@ -100,6 +100,13 @@ fn ci() -> Result<(), String> {
     test.env("HUBSPOT_SDK_PYTHON", &python);
     step("tests", test)?;
 
+    // The same HubDB suite over the legacy paths: both API versions must pass it.
+    let mut legacy = cargo();
+    legacy
+        .args(["test", "-p", "source-hubdb", "--test", "hubdb"])
+        .env("HUBDB_API_VERSION", "v3");
+    step("HubDB suite with APIVersion=v3", legacy)?;
+
     // The Python package as users get it: maturin builds the wheel, pip installs it into a fresh
     // virtualenv, pytest runs against the emulators. `dev` reuses most of the test build.
     let mut python = Command::new("bash");

@@ -669,6 +669,7 @@ impl Service for HubSpot {
         if path.starts_with("/cms/v3/hubdb/")
             || path.starts_with("/cms/hubdb/2026-03/")
             || path.starts_with("/crm/v3/owners")
+            || path.starts_with("/crm/owners/2026-03")
         {
             EndpointClass::Api
         } else if path == "/oauth/v1/token"
@@ -696,7 +697,8 @@ impl Service for HubSpot {
             // operation, so `api` strips `segs[..3]` for both.
             ["cms", "v3", "hubdb", ..]
             | ["cms", "hubdb", "2026-03", ..]
-            | ["crm", "v3", "owners", ..] => self.api(req, ctx, &segs),
+            | ["crm", "v3", "owners", ..]
+            | ["crm", "owners", "2026-03", ..] => self.api(req, ctx, &segs),
             ["oauth", "authorize"] | ["oauth", _, "authorize"] => oauth::authorize(self, req, ctx),
             ["oauth", "v1" | "v3" | "2026-03" | "2026-09", "token"] => {
                 oauth::token(self, req, ctx, s[1])
