@@ -59,7 +59,10 @@ struct Answer {
 
 /// Sends an RFC 7662 introspection request for `access_token` (`token_type_hint=access_token`,
 /// client authentication as for the token endpoint). The token goes in the body, never the URL.
-pub(crate) async fn introspect(tokens: &TokenClient, access_token: Option<&Secret>) -> Introspection {
+pub(crate) async fn introspect(
+    tokens: &TokenClient,
+    access_token: Option<&Secret>,
+) -> Introspection {
     let Some(access_token) = access_token.filter(|t| !t.expose().is_empty()) else {
         return Introspection::NoAccessToken;
     };
@@ -94,7 +97,11 @@ pub(crate) async fn introspect(tokens: &TokenClient, access_token: Option<&Secre
     if !response.status().is_success() {
         return failed(format!("HTTP {status}"));
     }
-    match response.bytes().await.map(|b| serde_json::from_slice::<Answer>(&b)) {
+    match response
+        .bytes()
+        .await
+        .map(|b| serde_json::from_slice::<Answer>(&b))
+    {
         Ok(Ok(answer)) => of_answer(answer),
         Ok(Err(_)) => failed(format!("HTTP {status} without an `active` field")),
         Err(e) => failed(crate::http::transport_error(&url, e).to_string()),

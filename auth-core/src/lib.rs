@@ -49,11 +49,11 @@ mod authenticator;
 pub mod browser;
 pub mod callback;
 mod error;
-mod introspect;
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod grants;
 pub mod http;
+mod introspect;
 pub mod pkce;
 pub mod provider;
 mod refresh;
@@ -74,8 +74,8 @@ pub use authenticator::{
 };
 pub use connstr::Secret;
 pub use error::{Error, Result};
-pub use refresh::{stop_new_token_requests, token_requests_pending, wait_for_pending_refreshes};
 pub use introspect::Introspection;
+pub use refresh::{stop_new_token_requests, token_requests_pending, wait_for_pending_refreshes};
 pub use revoke::{LogoutReport, Revocation};
 
 /// A boxed future, as the object-safe trait methods return.

@@ -132,7 +132,10 @@ async fn run_auth(source: &str, auth: Auth, command: &SourceCommand) -> Result<(
             if !check {
                 return print_stdout(&describe(&status, &clock, None));
             }
-            let answer = authenticator.introspect().await.map_err(|e| auth_error(&e))?;
+            let answer = authenticator
+                .introspect()
+                .await
+                .map_err(|e| auth_error(&e))?;
             let (shown, failure) = describe_check(&answer, source);
             print_stdout(&describe(&status, &clock, Some(shown)))?;
             failure.map_or(Ok(()), |message| Err(Failure::new(AUTH_FAILED, message)))
