@@ -146,9 +146,13 @@ fn demo_walks_through_every_step() {
         "registered sources: hubdb, acton",
         "| Germany |",
         "Connector demo launch",
-        "sent: GET /cms/v3/hubdb/tables/",
+        "sent: GET /cms/hubdb/2026-03/tables/",
     ] {
         assert!(text.contains(step), "missing {step:?} in:\n{text}");
+    }
+    // The default API version: no legacy path in what the demo sent.
+    for legacy in ["/cms/v3/", "/crm/v3/", "/oauth/v3/", "/oauth/v1/"] {
+        assert!(!text.contains(legacy), "legacy path {legacy:?} in:\n{text}");
     }
 }
 
