@@ -17,9 +17,15 @@
 //! let batches: Vec<_> = source.scan("events", request).await?.try_collect().await?;
 //! # let _ = batches; Ok(()) }
 //! ```
-//! `AuthScheme=PrivateApp` uses the token as is. `AuthScheme=OAuth` uses the OAuth flows of
-//! `auth-core` over [`provider`] (authorize URL, v3 token endpoint, client credentials in the
-//! body, PKCE, default scopes `hubdb crm.objects.owners.read oauth` unless `Scope` is set).
+//! `AuthScheme=PrivateApp` and `AuthScheme=ServiceKey` use the static token as is (a service key
+//! is the successor of private-app tokens, the same bearer). `AuthScheme=OAuth` uses the OAuth
+//! flows of `auth-core` over [`provider`] (authorize URL, the token endpoint of `APIVersion`,
+//! client credentials in the body, PKCE, default scopes `hubdb crm.objects.owners.read oauth`
+//! unless `Scope` is set).
+//!
+//! `APIVersion` picks the paths of every call: `2026-03` (default, `/cms/hubdb/2026-03/…`,
+//! `/crm/owners/2026-03`, `/oauth/2026-03/token`) or `v3` (`/cms/v3/hubdb/…`, `/crm/v3/owners`,
+//! `/oauth/v3/token`; HubSpot stops supporting these in September 2027).
 //!
 //! # Tables and views
 //! For each HubDB table named `events`:
