@@ -1237,11 +1237,7 @@ fn get_row(db: &HubDb, key: &str, id: &str, draft: bool) -> Resp {
     let pub_at = published_at(db, key);
     match parse_row_id(id).and_then(|id| v.rows.get(id, &v.columns)) {
         Some(row) => Resp::raw_json(200, row_json(v, &row, pub_at)),
-        None => hs_error(
-            404,
-            "OBJECT_NOT_FOUND",
-            &format!("Row {id} does not exist in table {key}."),
-        ),
+        None => row_not_found(id, key),
     }
 }
 
@@ -1335,11 +1331,7 @@ fn write_row(db: &mut HubDb, req: &Req, ctx: &Ctx<'_>, key: &str, id: &str, repl
         .and_then(|id| v.rows.get(id, &v.columns))
         .map(|r| r.into_owned())
     else {
-        return hs_error(
-            404,
-            "OBJECT_NOT_FOUND",
-            &format!("Row {id} does not exist in table {key}."),
-        );
+        return row_not_found(id, key);
     };
     if let Err(e) = apply_request(&mut row, &body, &v.columns, replace) {
         return validation(&e);
@@ -1360,12 +1352,17 @@ fn delete_row(db: &mut HubDb, ctx: &Ctx<'_>, key: &str, id: &str) -> Resp {
         v.updated_at = ctx.now_ms;
         Resp::empty(204)
     } else {
-        hs_error(
-            404,
-            "OBJECT_NOT_FOUND",
-            &format!("Row {id} does not exist in table {key}."),
-        )
+        row_not_found(id, key)
     }
+}
+
+/// HubSpot's 404 for a row id the table does not have.
+fn row_not_found(id: &str, key: &str) -> Resp {
+    hs_error(
+        404,
+        "OBJECT_NOT_FOUND",
+        &format!("Row {id} does not exist in table {key}."),
+    )
 }
 
 /// `POST /tables/{t}/rows/{id}/draft/clone`: a copy with a new id, `name` from the query.
@@ -1379,11 +1376,7 @@ fn clone_row(db: &mut HubDb, req: &Req, ctx: &Ctx<'_>, key: &str, id: &str) -> R
         .and_then(|id| v.rows.get(id, &v.columns))
         .map(|r| r.into_owned())
     else {
-        return hs_error(
-            404,
-            "OBJECT_NOT_FOUND",
-            &format!("Row {id} does not exist in table {key}."),
-        );
+        return row_not_found(id, key);
     };
     row.id = v.rows.next_id();
     row.created_at = ctx.now_ms;

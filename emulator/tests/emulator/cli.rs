@@ -121,9 +121,9 @@ fn cli_prints_one_json_line_within_a_second_and_stops_on_sigterm() {
     assert!(rest.is_empty(), "exactly one line on stdout");
 }
 
-#[test]
-fn python_sdk_pages_through_events() {
-    // The official SDK lives in the venv scripts/setup.sh creates (or HUBSPOT_SDK_PYTHON).
+/// Runs `script` with the venv's Python (scripts/setup.sh creates it; or HUBSPOT_SDK_PYTHON)
+/// against an emulator it spawns with a 2,500-row `events` table.
+fn run_sdk_check(script: &str, package: &str, expected_rows: Option<&str>) {
     let python = std::env::var("HUBSPOT_SDK_PYTHON")
         .map(PathBuf::from)
         .unwrap_or_else(|_| {
@@ -131,41 +131,32 @@ fn python_sdk_pages_through_events() {
         });
     assert!(
         python.exists(),
-        "{} is missing: run scripts/setup.sh to create the venv with hubspot-api-client",
+        "{} is missing: run scripts/setup.sh to create the venv with {package}",
         python.display()
     );
-    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("scripts/hubspot_sdk_check.py");
-    let status = Command::new(python)
-        .arg(script)
+    let mut command = Command::new(python);
+    command
+        .arg(
+            PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+                .join("scripts")
+                .join(script),
+        )
         .args(["--spawn", "--"])
         .arg(example_binary())
-        .args(["--hubdb-rows", "2500"])
-        .status()
-        .expect("python");
-    assert!(status.success());
+        .args(["--hubdb-rows", "2500"]);
+    if let Some(rows) = expected_rows {
+        command.env("EXPECTED_ROWS", rows);
+    }
+    assert!(command.status().expect("python").success());
+}
+
+#[test]
+fn python_sdk_pages_through_events() {
+    run_sdk_check("hubspot_sdk_check.py", "hubspot-api-client", None);
 }
 
 #[test]
 fn new_python_sdk_pages_reads_a_draft_row_and_publishes() {
-    // HubSpot's date-versioned SDK (PyPI hubspot-sdk) lives in the same venv.
-    let python = std::env::var("HUBSPOT_SDK_PYTHON")
-        .map(PathBuf::from)
-        .unwrap_or_else(|_| {
-            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/py-venv/bin/python")
-        });
-    assert!(
-        python.exists(),
-        "{} is missing: run scripts/setup.sh to create the venv with hubspot-sdk",
-        python.display()
-    );
-    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("scripts/hubspot_sdk_new_check.py");
-    let status = Command::new(python)
-        .arg(script)
-        .args(["--spawn", "--"])
-        .arg(example_binary())
-        .args(["--hubdb-rows", "2500"])
-        .env("EXPECTED_ROWS", "2500")
-        .status()
-        .expect("python");
-    assert!(status.success());
+    // HubSpot's date-versioned SDK (PyPI hubspot-sdk).
+    run_sdk_check("hubspot_sdk_new_check.py", "hubspot-sdk", Some("2500"));
 }
