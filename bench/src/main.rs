@@ -518,7 +518,7 @@ fn load_average() -> String {
         .join(" ")
 }
 
-/// The tools of a HubDB scan: ours (CLI and Rust API), the two SDKs and the `requests` loop.
+/// The tools of a HubDB scan: ours (CLI and Rust API), the three SDKs and the `requests` loop.
 fn hubdb_tools(
     paths: &Paths,
     emu: &Emulator,
@@ -554,6 +554,7 @@ fn hubdb_tools(
     };
     if let Some(python) = &paths.python {
         tools.push(Tool::new("python_sdk", python).args(sdk_args("hubdb_sdk.py")));
+        tools.push(Tool::new("python_sdk_new", python).args(sdk_args("hubdb_sdk_new.py")));
     }
     if let Some(modules) = &paths.node_modules {
         tools.push(
@@ -575,6 +576,7 @@ fn label(name: &str) -> &str {
         "ours_cli_acton" => "**ours, CLI** (`connector acton query … --format csv`)",
         "ours_api_acton" => "**ours, Rust API** (`ActOnSource::scan`)",
         "python_sdk" => "HubSpot Python SDK 12.0.0",
+        "python_sdk_new" => "HubSpot Python SDK `hubspot-sdk` 0.1.0a9 (date-versioned paths)",
         "node_sdk" => "HubSpot Node SDK 14.0.1",
         "python_requests" => "plain Python `requests` loop",
         other => other,

@@ -291,6 +291,9 @@ pub struct Fault {
     /// Only requests with this method (case-insensitive).
     #[serde(default)]
     pub method: Option<String>,
+    /// Matching requests to let through before the fault starts (a failure mid-way).
+    #[serde(default)]
+    pub skip: u32,
 }
 
 impl Fault {
@@ -302,6 +305,7 @@ impl Fault {
             target: FaultTarget::Any,
             path_prefix: None,
             method: None,
+            skip: 0,
         }
     }
 
@@ -342,6 +346,25 @@ impl Fault {
         self.path_prefix = Some(prefix.into());
         self
     }
+
+    /// Restricts the fault to requests with `method` (e.g. `"POST"`).
+    pub fn method(mut self, method: impl Into<String>) -> Self {
+        self.method = Some(method.into());
+        self
+    }
+
+    /// Lets the first `n` matching requests through before the fault starts.
+    ///
+    /// ```
+    /// use emulator::Fault;
+    /// // The third POST under the prefix gets a 503, once.
+    /// let fault = Fault::status(503, 1).method("POST").path("/cms/").skip(2);
+    /// assert_eq!(fault.skip, 2);
+    /// ```
+    pub fn skip(mut self, n: u32) -> Self {
+        self.skip = n;
+        self
+    }
 }
 
 /// The class of an endpoint, for fault targeting and statistics.
@@ -357,6 +380,27 @@ pub(crate) enum EndpointClass {
 struct ActiveFault {
     fault: Fault,
     remaining: Option<u32>,
+    /// Matching requests still to let through.
+    to_skip: u32,
+}
+
+impl ActiveFault {
+    fn matches(&self, class: EndpointClass, method: &str, path: &str) -> bool {
+        let f = &self.fault;
+        let target_ok = match f.target {
+            FaultTarget::Any => true,
+            FaultTarget::Api => class == EndpointClass::Api,
+            FaultTarget::Token => class == EndpointClass::Token,
+            FaultTarget::Authorize => class == EndpointClass::Authorize,
+        };
+        target_ok
+            && (!f.kind.token_only() || class == EndpointClass::Token)
+            && f.path_prefix.as_deref().is_none_or(|p| path.starts_with(p))
+            && f.method
+                .as_deref()
+                .is_none_or(|m| m.eq_ignore_ascii_case(method))
+            && self.remaining != Some(0)
+    }
 }
 
 /// Settings, faults, stats and log of one emulator.
@@ -405,7 +449,12 @@ impl Control {
 
     pub(crate) fn add_fault(&self, fault: Fault) {
         let remaining = fault.count;
-        lock(&self.faults).push(ActiveFault { fault, remaining });
+        let to_skip = fault.skip;
+        lock(&self.faults).push(ActiveFault {
+            fault,
+            remaining,
+            to_skip,
+        });
     }
 
     pub(crate) fn faults(&self) -> Vec<Fault> {
@@ -413,6 +462,7 @@ impl Control {
             .iter()
             .map(|a| Fault {
                 count: a.remaining,
+                skip: a.to_skip,
                 ..a.fault.clone()
             })
             .collect()
@@ -422,7 +472,8 @@ impl Control {
         lock(&self.faults).clear();
     }
 
-    /// Takes one use of the first fault matching this request.
+    /// Takes one use of the first fault matching this request. Every matching fault still
+    /// skipping counts the request as one of those it lets through.
     pub(crate) fn take_fault(
         &self,
         class: EndpointClass,
@@ -430,22 +481,18 @@ impl Control {
         path: &str,
     ) -> Option<FaultKind> {
         let mut faults = lock(&self.faults);
-        let idx = faults.iter().position(|a| {
-            let f = &a.fault;
-            let target_ok = match f.target {
-                FaultTarget::Any => true,
-                FaultTarget::Api => class == EndpointClass::Api,
-                FaultTarget::Token => class == EndpointClass::Token,
-                FaultTarget::Authorize => class == EndpointClass::Authorize,
-            };
-            target_ok
-                && (!f.kind.token_only() || class == EndpointClass::Token)
-                && f.path_prefix.as_deref().is_none_or(|p| path.starts_with(p))
-                && f.method
-                    .as_deref()
-                    .is_none_or(|m| m.eq_ignore_ascii_case(method))
-                && a.remaining != Some(0)
-        })?;
+        let mut chosen = None;
+        for (i, active) in faults.iter_mut().enumerate() {
+            if !active.matches(class, method, path) {
+                continue;
+            }
+            if active.to_skip > 0 {
+                active.to_skip -= 1;
+            } else if chosen.is_none() {
+                chosen = Some(i);
+            }
+        }
+        let idx = chosen?;
         let kind = faults[idx].fault.kind.clone();
         if let Some(n) = faults[idx].remaining.as_mut() {
             *n -= 1;

@@ -34,10 +34,12 @@ pub(crate) struct TableRef {
     pub(crate) columns: Vec<String>,
 }
 
-/// CTE names (which are not tables to resolve) and table aliases (which qualify columns).
+/// CTE names and table-function calls (`range(10)`: neither is a table to resolve) and table
+/// aliases (which qualify columns).
 #[derive(Default)]
 struct LocalNames {
     ctes: HashSet<String>,
+    table_functions: HashSet<String>,
     aliases: Vec<String>,
 }
 
@@ -55,6 +57,14 @@ impl Visitor for LocalNames {
     }
 
     fn pre_visit_table_factor(&mut self, factor: &TableFactor) -> ControlFlow<()> {
+        if let TableFactor::Table {
+            name,
+            args: Some(_),
+            ..
+        } = factor
+        {
+            self.table_functions.insert(name.to_string().to_lowercase());
+        }
         let alias = match factor {
             TableFactor::Table { alias, .. } | TableFactor::Derived { alias, .. } => alias,
             _ => &None,
@@ -155,7 +165,10 @@ pub(crate) fn canonicalize(
         let Some(mut idents) = idents_mut(name) else {
             return ControlFlow::Continue(());
         };
-        if idents.len() == 1 && locals.ctes.contains(&idents[0].value.to_lowercase()) {
+        if let [only] = idents.as_slice()
+            && let lowered = only.value.to_lowercase()
+            && (locals.ctes.contains(&lowered) || locals.table_functions.contains(&lowered))
+        {
             return ControlFlow::Continue(());
         }
         let parts: Vec<String> = idents.iter().map(|i| i.value.clone()).collect();

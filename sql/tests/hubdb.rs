@@ -7,7 +7,7 @@ use arrow_array::RecordBatch;
 use arrow_array::cast::AsArray;
 use arrow_array::types::Int64Type;
 use arrow_cast::display::{ArrayFormatter, FormatOptions};
-use emulator::{Emulator, EmulatorBuilder, RequestRecord};
+use emulator::{Emulator, EmulatorBuilder, Fault, RequestRecord};
 use source_core::Value;
 use sql::Session;
 
@@ -182,6 +182,122 @@ async fn joins_across_two_tables() {
     .await;
     assert_eq!(b.iter().map(RecordBatch::num_rows).sum::<usize>(), 3);
     emu.shutdown().await;
+}
+
+/// The `batch/<op>` calls of the log, with their statuses.
+fn batch_calls(emu: &Emulator, op: &str) -> Vec<u16> {
+    let suffix = format!("/rows/draft/batch/{op}");
+    emu.hubspot()
+        .requests()
+        .into_iter()
+        .filter(|r| r.path.ends_with(&suffix))
+        .map(|r| r.status)
+        .collect()
+}
+
+/// ImportCSV-sized DML: 10,000 rows go in calls of at most 100 (the emulator refuses 101, as
+/// HubSpot does); a chunk that meets a 503 or a 429 is retried on its own, so every row lands
+/// exactly once.
+#[tokio::test(flavor = "multi_thread")]
+async fn ten_thousand_rows_are_written_in_batches_of_100_each_retried_on_its_own() {
+    let (emu, s) = setup(0).await;
+    let hs = emu.hubspot();
+    // The 31st create call meets a 503, the 41st a 429: each chunk is retried, alone.
+    hs.inject(
+        Fault::status(503, 1)
+            .method("POST")
+            .path(&create_prefix())
+            .skip(30),
+    );
+    hs.inject(
+        Fault::too_many_requests(Some(0), 1)
+            .method("POST")
+            .path(&create_prefix())
+            .skip(40),
+    );
+    // Rows 4321 and 7777 name a category HubSpot does not have: their chunks are refused and
+    // sent again row by row, so the other 198 rows of those chunks still land.
+    let err = s
+        .execute(
+            "INSERT INTO events_Draft (title, city, attendees, category) \
+             SELECT concat('bulk ', CAST(value AS VARCHAR)), 'Oslo', value, \
+                    CASE WHEN value IN (4321, 7777) THEN 'gala' ELSE 'meetup' END \
+             FROM range(10000)",
+            &[],
+        )
+        .await
+        .unwrap_err();
+    let sql::Error::PartialWrite {
+        affected, errors, ..
+    } = &err
+    else {
+        panic!("{err}");
+    };
+    assert_eq!(*affected, 9_998);
+    let failed: Vec<usize> = errors.iter().map(|e| e.index).collect();
+    assert_eq!(failed, vec![4321, 7777]);
+    assert!(errors[0].message.contains("gala"), "{}", errors[0].message);
+    let creates = batch_calls(&emu, "create");
+    assert_eq!(creates.len(), 102, "100 chunks and 2 retries: {creates:?}");
+    assert_eq!((creates[30], creates[31]), (503, 201));
+    assert_eq!((creates[40], creates[41]), (429, 201));
+    assert_eq!(creates.iter().filter(|&&s| s == 201).count(), 98);
+    assert_eq!(creates.iter().filter(|&&s| s == 400).count(), 2);
+    let one_by_one = hs
+        .requests()
+        .iter()
+        .filter(|r| r.method == "POST" && r.path.ends_with("/rows"))
+        .count();
+    assert_eq!(one_by_one, 200, "only the two refused chunks go row by row");
+    let distinct = count(
+        &s,
+        "SELECT COUNT(DISTINCT title) FROM events_Draft WHERE city = 'Oslo'",
+        &[],
+    )
+    .await;
+    assert_eq!(distinct, 9_998, "every row exactly once");
+
+    hs.clear_requests();
+    let r = s
+        .execute(
+            "UPDATE events_Draft SET attendees = attendees + 1 WHERE city = 'Oslo'",
+            &[],
+        )
+        .await
+        .unwrap();
+    assert_eq!(r.affected(), Some(9_998));
+    let updates = batch_calls(&emu, "update");
+    assert_eq!(
+        (updates.len(), updates.iter().all(|&s| s == 200)),
+        (100, true)
+    );
+    let total = count(
+        &s,
+        "SELECT CAST(SUM(attendees) AS BIGINT) FROM events_Draft WHERE city = 'Oslo'",
+        &[],
+    )
+    .await;
+    assert_eq!(total, (1..=10_000).sum::<i64>() - 4322 - 7778);
+
+    hs.clear_requests();
+    let r = s
+        .execute("DELETE FROM events_Draft WHERE city = 'Oslo'", &[])
+        .await
+        .unwrap();
+    assert_eq!(r.affected(), Some(9_998));
+    let purges = batch_calls(&emu, "purge");
+    assert_eq!(
+        (purges.len(), purges.iter().all(|&s| s == 204)),
+        (100, true)
+    );
+    let left = count(&s, "SELECT COUNT(*) FROM events_Draft", &[]).await;
+    assert_eq!(left, 0);
+    emu.shutdown().await;
+}
+
+/// The prefix of the draft tables' paths under the default API version.
+fn create_prefix() -> String {
+    "/cms/hubdb/2026-03/tables/".to_owned()
 }
 
 #[tokio::test(flavor = "multi_thread")]
