@@ -7,9 +7,11 @@
 
 use std::sync::Arc;
 
-use datafusion::arrow::array::{ArrayRef, RecordBatch, RecordBatchOptions};
+use datafusion::arrow::array::{Array, ArrayRef, RecordBatch, RecordBatchOptions};
+use datafusion::arrow::buffer::NullBuffer;
 use datafusion::arrow::compute::{cast, concat_batches};
 use datafusion::arrow::datatypes::{Field, Schema};
+use datafusion::arrow::util::display::{ArrayFormatter, FormatOptions};
 use datafusion::scalar::ScalarValue;
 use datafusion::sql::parser::{DFParser, Statement as DfStatement};
 use datafusion::sql::sqlparser::ast::{
@@ -125,6 +127,59 @@ fn quote(name: &str) -> String {
     format!("\"{}\"", name.replace('"', "\"\""))
 }
 
+/// Converts a column of values to `column`'s type. A value that does not convert is an error
+/// naming the column, the value and the type, never a NULL written in its place (Arrow's
+/// lenient cast turns failures into NULLs, so the two null masks are compared).
+fn convert(table: &str, values: &ArrayRef, column: &ColumnInfo) -> Result<ArrayRef> {
+    let invalid = |row: usize, message: String| {
+        Error::Source(source_core::Error::InvalidValue {
+            table: table.to_owned(),
+            column: Some(column.name.clone()),
+            row: Some((row + 1).to_string()),
+            message,
+        })
+    };
+    let converted = cast(values, &column.data_type).map_err(|e| {
+        invalid(
+            0,
+            format!(
+                "cannot convert {} to {}: {e}",
+                values.data_type(),
+                column.data_type
+            ),
+        )
+    })?;
+    // Logical nulls: a NULL literal is a `NullArray`, which has no null buffer.
+    let given = values.logical_nulls();
+    let kept = converted.logical_nulls();
+    let is_null =
+        |nulls: &Option<NullBuffer>, r: usize| nulls.as_ref().is_some_and(|n| n.is_null(r));
+    let lost = (0..values.len()).find(|&r| !is_null(&given, r) && is_null(&kept, r));
+    if let Some(row) = lost {
+        let shown = ArrayFormatter::try_new(values.as_ref(), &FormatOptions::default())
+            .map(|f| f.value(row).to_string())
+            .unwrap_or_default();
+        return Err(invalid(
+            row,
+            format!(
+                "'{shown}' is not a valid {} ({}); nothing was written",
+                type_name(column),
+                column.data_type
+            ),
+        ));
+    }
+    Ok(converted)
+}
+
+/// The column's type as its source names it (`NUMBER`, `Datetime`), else Arrow's.
+fn type_name(column: &ColumnInfo) -> String {
+    if column.native_type.is_empty() {
+        column.data_type.to_string()
+    } else {
+        column.native_type.clone()
+    }
+}
+
 /// Parses SQL we generated from the user's own (already parsed) pieces.
 fn parse_query(text: &str) -> Result<Statement> {
     let mut statements = DFParser::parse_sql_with_dialect(text, &GenericDialect {})
@@ -136,7 +191,11 @@ fn parse_query(text: &str) -> Result<Statement> {
 }
 
 /// Concatenates the query result and casts/renames its columns to `columns`.
-fn shape(batches: &[RecordBatch], columns: &[&ColumnInfo]) -> Result<Option<RecordBatch>> {
+fn shape(
+    table: &str,
+    batches: &[RecordBatch],
+    columns: &[&ColumnInfo],
+) -> Result<Option<RecordBatch>> {
     let rows: usize = batches.iter().map(RecordBatch::num_rows).sum();
     if rows == 0 {
         return Ok(None);
@@ -148,14 +207,7 @@ fn shape(batches: &[RecordBatch], columns: &[&ColumnInfo]) -> Result<Option<Reco
     let mut arrays: Vec<ArrayRef> = Vec::with_capacity(columns.len());
     let mut fields: Vec<Field> = Vec::with_capacity(columns.len());
     for (i, c) in columns.iter().enumerate() {
-        let array = cast(all.column(i), &c.data_type).map_err(|e| {
-            Error::Source(source_core::Error::InvalidValue {
-                table: String::new(),
-                column: Some(c.name.clone()),
-                row: None,
-                message: format!("cannot convert to {}: {e}", c.data_type),
-            })
-        })?;
+        let array = convert(table, all.column(i), c)?;
         arrays.push(array);
         // Nullable here: the source reports NULLs in non-null columns per row.
         fields.push(Field::new(&c.name, c.data_type.clone(), true));
@@ -229,7 +281,7 @@ pub(crate) async fn insert(
             b.num_columns()
         )));
     }
-    let Some(rows) = shape(&batches, &columns)? else {
+    let Some(rows) = shape(&t.info.name, &batches, &columns)? else {
         return Ok(QueryResult::Affected(0));
     };
     let outcome = t.source.insert(&t.info.name, rows).await?;
@@ -309,7 +361,7 @@ pub(crate) async fn update(
         .collect_internal(parse_query(&text)?, params)
         .await?;
     let columns: Vec<&ColumnInfo> = keys.iter().copied().chain(set).collect();
-    let Some(rows) = shape(&batches, &columns)? else {
+    let Some(rows) = shape(&t.info.name, &batches, &columns)? else {
         return Ok(QueryResult::Affected(0));
     };
     let outcome = t.source.update(&t.info.name, rows).await?;
@@ -356,7 +408,7 @@ pub(crate) async fn delete(
     let batches = session
         .collect_internal(parse_query(&text)?, params)
         .await?;
-    let Some(rows) = shape(&batches, &keys)? else {
+    let Some(rows) = shape(&t.info.name, &batches, &keys)? else {
         return Ok(QueryResult::Affected(0));
     };
     let outcome = t.source.delete(&t.info.name, rows).await?;

@@ -184,6 +184,54 @@ async fn joins_across_two_tables() {
     emu.shutdown().await;
 }
 
+/// A value that does not convert to its column's type fails before any request, naming the
+/// column, the value and the type; an explicit NULL still writes NULL.
+#[tokio::test(flavor = "multi_thread")]
+async fn bad_values_are_errors_not_nulls() {
+    let (emu, s) = setup(5).await;
+    let hs = emu.hubspot();
+    for (sql, params, expected) in [
+        (
+            "UPDATE events_Draft SET attendees = 'abc'",
+            vec![],
+            "`events_Draft` column `attendees` row 1: 'abc' is not a valid NUMBER (Float64); nothing was written",
+        ),
+        (
+            "UPDATE events_Draft SET event_date = 'not a date'",
+            vec![],
+            "`events_Draft` column `event_date` row 1: 'not a date' is not a valid DATE (Date32); nothing was written",
+        ),
+        (
+            "INSERT INTO events_Draft (title, attendees) VALUES ('ok', '3'), ('bad', ?)",
+            vec![Value::Str("many".into())],
+            "`events_Draft` column `attendees` row 2: 'many' is not a valid NUMBER (Float64); nothing was written",
+        ),
+    ] {
+        hs.clear_requests();
+        let err = s.execute(sql, &params).await.unwrap_err().to_string();
+        assert_eq!(err, expected, "{sql}");
+        let writes = hs
+            .requests()
+            .into_iter()
+            .filter(|r| r.method != "GET")
+            .count();
+        assert_eq!(writes, 0, "{sql}: nothing may be sent");
+    }
+    let r = s
+        .execute("UPDATE events_Draft SET attendees = NULL WHERE Id = (SELECT MIN(Id) FROM events_Draft)", &[])
+        .await
+        .unwrap();
+    assert_eq!(r.affected(), Some(1));
+    let nulls = count(
+        &s,
+        "SELECT COUNT(*) FROM events_Draft WHERE attendees IS NULL",
+        &[],
+    )
+    .await;
+    assert_eq!(nulls, 1);
+    emu.shutdown().await;
+}
+
 /// The `batch/<op>` calls of the log, with their statuses.
 fn batch_calls(emu: &Emulator, op: &str) -> Vec<u16> {
     let suffix = format!("/rows/draft/batch/{op}");
