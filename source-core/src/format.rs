@@ -216,6 +216,8 @@ pub struct BatchWriter<'w> {
     schema: SchemaRef,
     out: &'w mut dyn Write,
     csv: bool,
+    /// The CSV field separator (`,` unless [`BatchWriter::delimited`] chose another).
+    delimiter: u8,
     table_rows: Vec<Vec<String>>,
     json_rows: u64,
 }
@@ -228,10 +230,12 @@ impl std::fmt::Debug for BatchWriter<'_> {
     }
 }
 
-/// CSV text of `records` (RFC 4180 quoting).
-fn csv_bytes(records: &[Vec<String>]) -> Result<Vec<u8>> {
+/// CSV text of `records` (RFC 4180 quoting), fields separated by `delimiter`.
+fn csv_bytes(records: &[Vec<String>], delimiter: u8) -> Result<Vec<u8>> {
     let io = |e: csv::Error| Error::Io(std::io::Error::other(e.to_string()));
-    let mut csv = csv::Writer::from_writer(Vec::new());
+    let mut csv = csv::WriterBuilder::new()
+        .delimiter(delimiter)
+        .from_writer(Vec::new());
     for r in records {
         csv.write_record(r).map_err(io)?;
     }
@@ -242,11 +246,36 @@ fn csv_bytes(records: &[Vec<String>]) -> Result<Vec<u8>> {
 impl<'w> BatchWriter<'w> {
     /// Starts output (the CSV header, the JSON `[`).
     pub fn new(format: Format, schema: SchemaRef, out: &'w mut dyn Write) -> Result<Self> {
+        Self::start(format, schema, out, b',')
+    }
+
+    /// Starts CSV output whose fields are separated by `delimiter` (e.g. `b'\t'`).
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use arrow_schema::{DataType, Field, Schema};
+    /// let schema = Arc::new(Schema::new(vec![Field::new("a", DataType::Utf8, true), Field::new("b", DataType::Utf8, true)]));
+    /// let mut out = Vec::new();
+    /// source_core::format::BatchWriter::delimited(schema, &mut out, b'\t')?.finish()?;
+    /// assert_eq!(out, b"a\tb\n");
+    /// # Ok::<(), source_core::Error>(())
+    /// ```
+    pub fn delimited(schema: SchemaRef, out: &'w mut dyn Write, delimiter: u8) -> Result<Self> {
+        Self::start(Format::Csv, schema, out, delimiter)
+    }
+
+    fn start(
+        format: Format,
+        schema: SchemaRef,
+        out: &'w mut dyn Write,
+        delimiter: u8,
+    ) -> Result<Self> {
         let writer = Self {
             format,
             schema,
             out,
             csv: format == Format::Csv,
+            delimiter,
             table_rows: Vec::new(),
             json_rows: 0,
         };
@@ -258,7 +287,7 @@ impl<'w> BatchWriter<'w> {
                     .iter()
                     .map(|f| f.name().clone())
                     .collect();
-                let bytes = csv_bytes(&[header])?;
+                let bytes = csv_bytes(&[header], writer.delimiter)?;
                 writer.out.write_all(&bytes)?;
             }
             Format::Json => writer.out.write_all(b"[")?,
@@ -284,7 +313,7 @@ impl<'w> BatchWriter<'w> {
                         .collect()
                 });
                 if self.csv {
-                    let bytes = csv_bytes(&rows.collect::<Vec<_>>())?;
+                    let bytes = csv_bytes(&rows.collect::<Vec<_>>(), self.delimiter)?;
                     self.out.write_all(&bytes)?;
                 } else {
                     self.table_rows.extend(rows);

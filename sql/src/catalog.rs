@@ -15,6 +15,7 @@ use datafusion::error::{DataFusionError, Result as DfResult};
 use source_core::procedure::Procedures;
 use source_core::{DataSource, TableInfo};
 
+use crate::identity::IdentityLog;
 use crate::provider::SourceTable;
 use crate::system;
 
@@ -59,6 +60,8 @@ pub(crate) struct Runner {
 pub(crate) struct Catalog {
     sources: RwLock<Vec<Arc<Registered>>>,
     runners: RwLock<Vec<Runner>>,
+    /// The last write's rows (`sys_identity`, `SCOPE_IDENTITY()`).
+    pub(crate) identity: Arc<IdentityLog>,
 }
 
 impl Catalog {

@@ -220,7 +220,13 @@ fn shape(
     )?))
 }
 
-fn finish(operation: &'static str, table: &str, outcome: WriteOutcome) -> Result<QueryResult> {
+fn finish(
+    session: &Session,
+    operation: &'static str,
+    table: &str,
+    outcome: WriteOutcome,
+) -> Result<QueryResult> {
+    session.catalog().identity.record(operation, &outcome);
     if outcome.errors.is_empty() {
         Ok(QueryResult::Affected(outcome.affected))
     } else {
@@ -285,7 +291,7 @@ pub(crate) async fn insert(
         return Ok(QueryResult::Affected(0));
     };
     let outcome = t.source.insert(&t.info.name, rows).await?;
-    finish("INSERT", &t.info.name, outcome)
+    finish(session, "INSERT", &t.info.name, outcome)
 }
 
 /// The single table an UPDATE or DELETE names, as SQL text (with its alias).
@@ -365,7 +371,7 @@ pub(crate) async fn update(
         return Ok(QueryResult::Affected(0));
     };
     let outcome = t.source.update(&t.info.name, rows).await?;
-    finish("UPDATE", &t.info.name, outcome)
+    finish(session, "UPDATE", &t.info.name, outcome)
 }
 
 /// `DELETE FROM t [WHERE …]`.
@@ -412,5 +418,5 @@ pub(crate) async fn delete(
         return Ok(QueryResult::Affected(0));
     };
     let outcome = t.source.delete(&t.info.name, rows).await?;
-    finish("DELETE", &t.info.name, outcome)
+    finish(session, "DELETE", &t.info.name, outcome)
 }

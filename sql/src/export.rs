@@ -17,7 +17,7 @@ use futures::StreamExt;
 use parquet::arrow::ArrowWriter;
 use parquet::basic::Compression;
 use parquet::file::properties::WriterProperties;
-use source_core::format::{BatchWriter, Format};
+use source_core::format::BatchWriter;
 
 use crate::{Error, Result, RowStream};
 
@@ -57,8 +57,17 @@ pub async fn write_parquet<W: Write + Send>(mut rows: RowStream, out: W) -> Resu
 
 /// Writes every batch of `rows` to `out` as CSV with a header (the CLI's CSV format);
 /// returns the row count.
-pub async fn write_csv(mut rows: RowStream, out: &mut dyn Write) -> Result<u64> {
-    let mut writer = BatchWriter::new(Format::Csv, rows.schema(), out)?;
+pub async fn write_csv(rows: RowStream, out: &mut dyn Write) -> Result<u64> {
+    write_delimited(rows, out, b',').await
+}
+
+/// As [`write_csv`], with fields separated by `delimiter` (`SELECT … INTO [csv://f;delimiter=tab]`).
+pub async fn write_delimited(
+    mut rows: RowStream,
+    out: &mut dyn Write,
+    delimiter: u8,
+) -> Result<u64> {
+    let mut writer = BatchWriter::delimited(rows.schema(), out, delimiter)?;
     let mut count = 0u64;
     while let Some(batch) = rows.next().await {
         let batch = batch?;

@@ -4,8 +4,9 @@
 //! registered twice: unqualified in the default schema (`SELECT * FROM events`) and under
 //! the source's name (`hubdb.events`, so two sources can meet in one join). The system
 //! tables (`sys_tables`, `sys_tablecolumns`, `sys_procedures`, `sys_procedureparameters`,
-//! `sys_connection_props`, `sys_sqlinfo`, `sys_schemas`, `sys_catalogs`) sit in the default
-//! schema and are built from the sources' metadata at query time.
+//! `sys_connection_props`, `sys_sqlinfo`, `sys_schemas`, `sys_catalogs`, `sys_primarykeys`,
+//! `sys_keycolumns`, `sys_foreignkeys`, `sys_indexes`, `sys_identity`, `sys_information`) sit in
+//! the default schema and are built from the sources' metadata at query time.
 //!
 //! # Statements
 //! - `SELECT` with `WHERE`, `ORDER BY`, `GROUP BY`/`HAVING`, aggregates, `JOIN`s, `UNION`,
@@ -20,6 +21,11 @@
 //! - `EXEC name a = 1, @b = 'x'` (or `EXECUTE`): runs a procedure of a registered
 //!   connection ([`Session::register_procedures`]); its result set is a [`QueryResult::Rows`].
 //! - `EXPLAIN SELECT …`: DataFusion's plan, showing what was pushed to the source.
+//! - CData's SELECT extensions: `SELECT TOP n …` (a `LIMIT n`, subqueries too),
+//!   `SELECT … INTO [csv://file.csv] FROM …` (streams the rows into the file, with
+//!   `;delimiter=tab` or one character; the result is the row count) and
+//!   `SELECT SCOPE_IDENTITY()` (the key of the last row this session inserted, as text;
+//!   `sys_identity` lists every row of the last write).
 //!
 //! CData dialect touches: `?` positional parameters (bound from [`Session::execute`]'s
 //! values), `[bracket]` identifiers, `[CData].[schema].[table]` names, and names matched
@@ -81,12 +87,14 @@
 
 mod catalog;
 mod convert;
+mod dialect;
 mod dml;
 mod error;
 mod exec;
 pub mod export;
 #[doc(hidden)]
 pub mod fuzzing;
+mod identity;
 mod lex;
 mod provider;
 mod resolve;
@@ -273,6 +281,7 @@ impl Session {
             .build();
         let ctx = SessionContext::new_with_state(state);
         let catalog = Arc::new(Catalog::default());
+        ctx.register_udf(identity::ScopeIdentity::udf(catalog.identity.clone()));
         if let Some(df_catalog) = ctx.catalog("datafusion") {
             // Replacing the in-memory default schema cannot fail for the in-memory catalog.
             let _ = df_catalog.register_schema(
@@ -435,8 +444,13 @@ impl Session {
         match statement {
             DfStatement::Statement(boxed) => match *boxed {
                 Statement::Query(_) => {
-                    let stream = self.query(*boxed, scalars).await?;
-                    Ok(QueryResult::Rows(stream))
+                    let mut statement = *boxed;
+                    let into = dialect::take_into(&mut statement)?;
+                    let stream = self.query(statement, scalars).await?;
+                    match into {
+                        None => Ok(QueryResult::Rows(stream)),
+                        Some(target) => export_into(stream, &target).await,
+                    }
                 }
                 Statement::Insert(insert) => dml::insert(self, insert, scalars).await,
                 Statement::Update(update) => dml::update(self, update, scalars).await,
@@ -448,6 +462,7 @@ impl Session {
             },
             DfStatement::Explain(mut explain) => {
                 if let DfStatement::Statement(inner) = explain.statement.as_mut() {
+                    dialect::rewrite_top(inner)?;
                     resolve::canonicalize(inner, &self.catalog)?;
                 }
                 let plan = self
@@ -470,6 +485,7 @@ impl Session {
 
     /// Plans a query statement (names resolved, parameters bound) into a DataFrame.
     async fn plan(&self, mut statement: Statement, params: Vec<ScalarValue>) -> Result<DataFrame> {
+        dialect::rewrite_top(&mut statement)?;
         resolve::canonicalize(&mut statement, &self.catalog)?;
         let plan = self
             .ctx
@@ -570,6 +586,17 @@ impl Session {
 }
 
 /// Whether a plan aggregates (MaxRows does not apply to such queries).
+/// `SELECT … INTO [csv://file]`: streams the rows into the file; the result is their count.
+async fn export_into(rows: RowStream, target: &dialect::CsvTarget) -> Result<QueryResult> {
+    let file = std::fs::File::create(&target.path)
+        .map_err(|e| Error::Export(format!("cannot create {}: {e}", target.path.display())))?;
+    let mut out = std::io::BufWriter::new(file);
+    let rows = export::write_delimited(rows, &mut out, target.delimiter).await?;
+    std::io::Write::flush(&mut out)
+        .map_err(|e| Error::Export(format!("cannot write {}: {e}", target.path.display())))?;
+    Ok(QueryResult::Affected(rows))
+}
+
 fn aggregates(plan: &LogicalPlan) -> Result<bool> {
     Ok(plan.exists(|p| {
         Ok(matches!(

@@ -3,7 +3,11 @@
 //!
 //! Column lists: `sys_tablecolumns` is CData's confirmed 17-column set; `sys_connection_props`
 //! starts with the eight confirmed ADO.NET columns; `sys_tables`, `sys_procedures`,
-//! `sys_procedureparameters` and `sys_sqlinfo` follow CData convention (UNVERIFIED upstream).
+//! `sys_procedureparameters` and `sys_sqlinfo` follow CData convention (UNVERIFIED upstream), as
+//! do `sys_primarykeys`, `sys_keycolumns`, `sys_foreignkeys` (always empty: no source declares a
+//! foreign key), `sys_indexes` (each table's key), `sys_identity` (the session's last write, one
+//! row per row: `Id`, `Batch`, `Operation`, `Message`) and `sys_information` (one row per
+//! connection).
 
 use std::sync::Arc;
 
@@ -27,6 +31,12 @@ pub const NAMES: &[&str] = &[
     "sys_procedureparameters",
     "sys_connection_props",
     "sys_sqlinfo",
+    "sys_primarykeys",
+    "sys_keycolumns",
+    "sys_foreignkeys",
+    "sys_indexes",
+    "sys_identity",
+    "sys_information",
 ];
 
 /// One cell of a system table.
@@ -321,8 +331,209 @@ pub(crate) fn build(name: &str, catalog: &Catalog) -> Result<RecordBatch, source
             &[("NAME", 'S'), ("VALUE", 'S')],
             SQLINFO.iter().map(|(n, v)| vec![s(*n), s(*v)]).collect(),
         ),
+        "sys_primarykeys" => primary_keys(catalog),
+        "sys_keycolumns" => key_columns(catalog),
+        "sys_foreignkeys" => batch(FOREIGN_KEY_COLUMNS, Vec::new()),
+        "sys_indexes" => indexes(catalog),
+        "sys_identity" => identity(catalog),
+        "sys_information" => information(catalog),
         other => Err(source_core::Error::unknown_table(other, NAMES)),
     }
+}
+
+/// Every key column of every table: `(schema, table, column, position in the key from 1)`.
+fn keys(catalog: &Catalog) -> Vec<(String, String, String, i32)> {
+    let mut out = Vec::new();
+    for src in catalog.sources() {
+        for t in src.tables().iter() {
+            for (i, c) in t.key_columns().enumerate() {
+                let seq = i32::try_from(i + 1).unwrap_or(i32::MAX);
+                out.push((src.name.clone(), t.name.clone(), c.name.clone(), seq));
+            }
+        }
+    }
+    out
+}
+
+/// The name CData-style tools show for a table's primary key.
+fn pk_name(table: &str) -> String {
+    format!("PK_{table}")
+}
+
+fn primary_keys(catalog: &Catalog) -> Result<RecordBatch, source_core::Error> {
+    let rows = keys(catalog)
+        .into_iter()
+        .map(|(schema, table, column, seq)| {
+            let name = pk_name(&table);
+            vec![
+                s(CATALOG),
+                s(schema),
+                s(table),
+                s(column),
+                Cell::I(Some(seq)),
+                s(name),
+            ]
+        })
+        .collect();
+    batch(
+        &[
+            ("CatalogName", 'S'),
+            ("SchemaName", 'S'),
+            ("TableName", 'S'),
+            ("ColumnName", 'S'),
+            ("KeySeq", 'I'),
+            ("KeyName", 'S'),
+        ],
+        rows,
+    )
+}
+
+/// Key columns; no source declares foreign keys (HubDB's FOREIGN_ID columns hold lists of
+/// ids, not a relational reference), so the foreign-key columns stay empty.
+fn key_columns(catalog: &Catalog) -> Result<RecordBatch, source_core::Error> {
+    let rows = keys(catalog)
+        .into_iter()
+        .map(|(schema, table, column, _)| {
+            let name = pk_name(&table);
+            let mut row = vec![
+                s(CATALOG),
+                s(schema),
+                s(table),
+                s(column),
+                Cell::B(Some(true)),
+                Cell::B(Some(false)),
+                s(name),
+            ];
+            row.extend((0..5).map(|_| Cell::S(None)));
+            row
+        })
+        .collect();
+    batch(
+        &[
+            ("CatalogName", 'S'),
+            ("SchemaName", 'S'),
+            ("TableName", 'S'),
+            ("ColumnName", 'S'),
+            ("IsKey", 'B'),
+            ("IsForeignKey", 'B'),
+            ("PrimaryKeyName", 'S'),
+            ("ForeignKeyName", 'S'),
+            ("ReferencedCatalogName", 'S'),
+            ("ReferencedSchemaName", 'S'),
+            ("ReferencedTableName", 'S'),
+            ("ReferencedColumnName", 'S'),
+        ],
+        rows,
+    )
+}
+
+const FOREIGN_KEY_COLUMNS: &[(&str, char)] = &[
+    ("CatalogName", 'S'),
+    ("SchemaName", 'S'),
+    ("TableName", 'S'),
+    ("ColumnName", 'S'),
+    ("PrimaryKeyName", 'S'),
+    ("ForeignKeyName", 'S'),
+    ("ReferencedCatalogName", 'S'),
+    ("ReferencedSchemaName", 'S'),
+    ("ReferencedTableName", 'S'),
+    ("ReferencedColumnName", 'S'),
+    ("ForeignKeyType", 'S'),
+];
+
+/// The only index a source has is its key, which the API looks rows up by.
+fn indexes(catalog: &Catalog) -> Result<RecordBatch, source_core::Error> {
+    let rows = keys(catalog)
+        .into_iter()
+        .map(|(schema, table, column, seq)| {
+            let name = pk_name(&table);
+            vec![
+                s(CATALOG),
+                s(schema),
+                s(table),
+                s(name),
+                s(column),
+                Cell::B(Some(true)),
+                Cell::B(Some(true)),
+                // 3 = "other" in ODBC's index types (not clustered, not hashed).
+                Cell::I(Some(3)),
+                s("A"),
+                Cell::I(Some(seq)),
+            ]
+        })
+        .collect();
+    batch(
+        &[
+            ("CatalogName", 'S'),
+            ("SchemaName", 'S'),
+            ("TableName", 'S'),
+            ("IndexName", 'S'),
+            ("ColumnName", 'S'),
+            ("IsUnique", 'B'),
+            ("IsPrimary", 'B'),
+            ("Type", 'I'),
+            ("SortOrder", 'S'),
+            ("OrdinalPosition", 'I'),
+        ],
+        rows,
+    )
+}
+
+/// The rows of the session's last INSERT, UPDATE or DELETE.
+fn identity(catalog: &Catalog) -> Result<RecordBatch, source_core::Error> {
+    let rows = catalog
+        .identity
+        .rows()
+        .into_iter()
+        .map(|r| {
+            vec![
+                Cell::S(r.id),
+                s(r.batch.to_string()),
+                s(r.operation),
+                s(r.message),
+            ]
+        })
+        .collect();
+    batch(
+        &[
+            ("Id", 'S'),
+            ("Batch", 'S'),
+            ("Operation", 'S'),
+            ("Message", 'S'),
+        ],
+        rows,
+    )
+}
+
+/// The product and each connection's data source.
+fn information(catalog: &Catalog) -> Result<RecordBatch, source_core::Error> {
+    let rows = catalog
+        .sources()
+        .iter()
+        .map(|src| {
+            vec![
+                s("connector"),
+                s(env!("CARGO_PKG_VERSION")),
+                s(&src.name),
+                s(src.source.name()),
+                s("Apache-2.0"),
+                s(std::env::consts::OS),
+                s(std::env::consts::ARCH),
+            ]
+        })
+        .collect();
+    batch(
+        &[
+            ("Product", 'S'),
+            ("Version", 'S'),
+            ("SchemaName", 'S'),
+            ("Datasource", 'S'),
+            ("License", 'S'),
+            ("Environment", 'S'),
+            ("Architecture", 'S'),
+        ],
+        rows,
+    )
 }
 
 /// What this engine supports, in `sys_sqlinfo`'s vocabulary.

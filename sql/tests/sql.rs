@@ -799,3 +799,146 @@ async fn describe_and_tables_serve_the_cli() {
     let r = s.execute("SELECT 1", &[]).await.unwrap();
     assert!(matches!(r, QueryResult::Rows(_)));
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn top_is_a_limit_and_reaches_the_source() {
+    let (s, src) = session().await;
+    let got = query(&s, "SELECT TOP 2 Id FROM people", &[]).await;
+    assert_eq!(got, rows(&[&["1"], &["2"]]));
+    assert_eq!(src.scans()[0].1.limit, Some(2));
+    let got = query(
+        &s,
+        "SELECT Name FROM people WHERE Id IN (SELECT TOP 1 Id FROM people ORDER BY Id DESC)",
+        &[],
+    )
+    .await;
+    assert_eq!(got, rows(&[&["Alice"]]));
+    assert_eq!(
+        error(&s, "SELECT TOP 2 Id FROM people LIMIT 1", &[]).await,
+        "syntax error: TOP and LIMIT in one SELECT; use one of them"
+    );
+    assert_eq!(
+        error(&s, "SELECT TOP 10 PERCENT Id FROM people", &[]).await,
+        "TOP … PERCENT / WITH TIES; use TOP n or LIMIT n"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn select_into_csv_writes_the_rows_to_a_file() {
+    let (s, _src) = session().await;
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("people.csv");
+    let r = s
+        .execute(
+            &format!(
+                "SELECT Id, Name INTO [csv://{}] FROM people WHERE City = 'London' ORDER BY Id",
+                file.display()
+            ),
+            &[],
+        )
+        .await
+        .unwrap();
+    assert_eq!(r.affected(), Some(2));
+    assert_eq!(
+        std::fs::read_to_string(&file).unwrap(),
+        "Id,Name\n1,Ada\n2,alan\n"
+    );
+    let tsv = dir.path().join("people.tsv");
+    s.execute(
+        &format!(
+            "SELECT TOP 1 Id, Name INTO [csv://filename={};delimiter=tab] FROM people",
+            tsv.display()
+        ),
+        &[],
+    )
+    .await
+    .unwrap();
+    assert_eq!(std::fs::read_to_string(&tsv).unwrap(), "Id\tName\n1\tAda\n");
+    assert_eq!(
+        error(&s, "SELECT Id INTO [json://x.json] FROM people", &[]).await,
+        "SELECT … INTO json://x.json: only csv:// targets are supported; write INTO [csv://file.csv] or [csv://file.csv;delimiter=tab]"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn scope_identity_and_sys_identity_report_the_last_insert() {
+    let (s, _src) = session().await;
+    assert_eq!(
+        query(&s, "SELECT SCOPE_IDENTITY()", &[]).await,
+        rows(&[&["NULL"]])
+    );
+    s.execute(
+        "INSERT INTO people (Name, City, Age) VALUES ('Edsger', 'Austin', 72), ('Barbara', 'Boston', 54)",
+        &[],
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        query(&s, "SELECT SCOPE_IDENTITY() AS id", &[]).await,
+        rows(&[&["7"]])
+    );
+    assert_eq!(
+        query(&s, "SELECT * FROM sys_identity", &[]).await,
+        rows(&[
+            &["6", "1", "INSERT", "SUCCESS"],
+            &["7", "2", "INSERT", "SUCCESS"]
+        ])
+    );
+    assert_eq!(
+        query(
+            &s,
+            "SELECT Name FROM people WHERE Id = CAST(SCOPE_IDENTITY() AS BIGINT)",
+            &[]
+        )
+        .await,
+        rows(&[&["Barbara"]])
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn key_and_index_system_tables_list_each_tables_key() {
+    let (s, _src) = session().await;
+    assert_eq!(
+        query(
+            &s,
+            "SELECT SchemaName, TableName, ColumnName, KeySeq, KeyName FROM sys_primarykeys WHERE SchemaName = 'crm' ORDER BY TableName",
+            &[]
+        )
+        .await,
+        rows(&[
+            &["crm", "orders", "Id", "1", "PK_orders"],
+            &["crm", "people", "Id", "1", "PK_people"]
+        ])
+    );
+    assert_eq!(
+        query(
+            &s,
+            "SELECT TableName, ColumnName, IsKey, IsForeignKey, PrimaryKeyName, ReferencedTableName FROM sys_keycolumns WHERE TableName = 'people'",
+            &[]
+        )
+        .await,
+        rows(&[&["people", "Id", "true", "false", "PK_people", "NULL"]])
+    );
+    assert_eq!(
+        query(&s, "SELECT COUNT(*) FROM sys_foreignkeys", &[]).await,
+        rows(&[&["0"]])
+    );
+    assert_eq!(
+        query(
+            &s,
+            "SELECT IndexName, ColumnName, IsUnique, IsPrimary, SortOrder, OrdinalPosition FROM sys_indexes WHERE TableName = 'people'",
+            &[]
+        )
+        .await,
+        rows(&[&["PK_people", "Id", "true", "true", "A", "1"]])
+    );
+    assert_eq!(
+        query(
+            &s,
+            "SELECT Product, SchemaName FROM sys_information ORDER BY SchemaName",
+            &[]
+        )
+        .await,
+        rows(&[&["connector", "crm"], &["connector", "mem"]])
+    );
+}
