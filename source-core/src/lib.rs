@@ -84,7 +84,9 @@ pub use arrow_array::RecordBatch;
 pub use error::{Error, ErrorKind, Result, nearest};
 pub use filter::{Filter, FilterSupport, Op, SortKey, Value};
 pub use stream::RecordBatchStream;
-pub use table::{ColumnInfo, DESCRIPTION_KEY, NATIVE_TYPE_KEY, TableInfo, TableKind, Writable};
+pub use table::{
+    ColumnInfo, ColumnRef, DESCRIPTION_KEY, NATIVE_TYPE_KEY, TableInfo, TableKind, Writable,
+};
 
 /// The time zone of every timestamp column: an offset rather than `UTC`, so Arrow can format
 /// and cast it without the `chrono-tz` database.

@@ -48,6 +48,17 @@ pub struct ColumnInfo {
     pub description: String,
     /// The source's own type name (`TEXT`, `NUMBER`, ... for HubDB).
     pub native_type: String,
+    /// The key column of another table whose values this column holds (a foreign key).
+    pub references: Option<ColumnRef>,
+}
+
+/// A column of another table of the same source, which a foreign key points to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ColumnRef {
+    /// The table's name.
+    pub table: String,
+    /// The column's name.
+    pub column: String,
 }
 
 impl ColumnInfo {
@@ -71,7 +82,24 @@ impl ColumnInfo {
             read_only: false,
             description: String::new(),
             native_type: native_type.into(),
+            references: None,
         }
+    }
+
+    /// Marks the column as holding keys of `table`'s `column`.
+    ///
+    /// ```
+    /// use arrow_schema::DataType;
+    /// let c = source_core::ColumnInfo::new("organizer", DataType::Utf8, "FOREIGN_ID")
+    ///     .references("organizers", "Id");
+    /// assert_eq!(c.references.unwrap().table, "organizers");
+    /// ```
+    pub fn references(mut self, table: impl Into<String>, column: impl Into<String>) -> Self {
+        self.references = Some(ColumnRef {
+            table: table.into(),
+            column: column.into(),
+        });
+        self
     }
 
     /// Sets the description.

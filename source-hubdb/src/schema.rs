@@ -229,7 +229,15 @@ pub(crate) enum Target {
     Owners,
 }
 
-fn user_column(c: &HubColumn) -> ColumnInfo {
+/// Table ids to the names SQL sees them under (`organizers`), for foreign keys.
+pub(crate) type TableNames = std::collections::HashMap<String, String>;
+
+/// A JSON id (`"123"` or `123`) as text.
+pub(crate) fn id_text(v: &serde_json::Value) -> String {
+    v.as_str().map_or_else(|| v.to_string(), str::to_owned)
+}
+
+fn user_column(c: &HubColumn, tables: &TableNames) -> ColumnInfo {
     let kind = Kind::of(&c.kind);
     let mut description = if c.label.is_empty() || c.label == c.name {
         format!("HubDB {} column", c.kind)
@@ -243,21 +251,34 @@ fn user_column(c: &HubColumn) -> ColumnInfo {
         let names: Vec<&str> = c.options.iter().map(|o| o.name.as_str()).collect();
         description.push_str(&format!("; options: {}", names.join(", ")));
     }
-    if let Some(t) = &c.foreign_table_id {
-        let t = t.as_str().map_or_else(|| t.to_string(), str::to_owned);
+    let target = c.foreign_table_id.as_ref().map(|t| {
+        let id = id_text(t);
+        tables.get(&id).cloned().unwrap_or(id)
+    });
+    if let Some(t) = &target {
         description.push_str(&format!("; row ids of table {t}"));
     }
-    ColumnInfo::new(&c.name, kind.data_type(), c.kind.to_ascii_uppercase()).describe(description)
+    let info = ColumnInfo::new(&c.name, kind.data_type(), c.kind.to_ascii_uppercase())
+        .describe(description);
+    match target {
+        Some(t) => info.references(t, "Id"),
+        None => info,
+    }
 }
 
 /// The relation for one version of `table`.
-pub(crate) fn relation(table: &HubTable, draft: bool, name: String) -> Relation {
+pub(crate) fn relation(
+    table: &HubTable,
+    draft: bool,
+    name: String,
+    tables: &TableNames,
+) -> Relation {
     let mut columns: Vec<ColumnInfo> = Common::ALL.into_iter().map(Common::column).collect();
     let mut cols: Vec<Col> = Common::ALL.into_iter().map(Col::Common).collect();
     for c in table.columns.iter().filter(|c| !c.deleted) {
         // A user column spelled like a common one would be ambiguous; HubDB reserves the
         // hs_ names, so this only happens with an explicit `Id`-like column: keep it reachable.
-        let mut info = user_column(c);
+        let mut info = user_column(c, tables);
         if Common::by_name(&info.name).is_some() {
             info.name = format!("{}_column", c.name);
         }

@@ -171,15 +171,23 @@ impl HubDbSource {
             .chain(drafts.iter())
             .map(|t| t.name.as_str())
             .collect();
+        // A foreign-id column points at the published table, or the draft of an unpublished one.
+        let mut targets = schema::TableNames::new();
+        for t in &drafts {
+            targets.insert(t.id.clone(), format!("{}{DRAFT_SUFFIX}", t.name));
+        }
         for t in &published {
-            relations.push(schema::relation(t, false, t.name.clone()));
+            targets.insert(t.id.clone(), t.name.clone());
+        }
+        for t in &published {
+            relations.push(schema::relation(t, false, t.name.clone(), &targets));
         }
         for t in &drafts {
             let mut name = format!("{}{DRAFT_SUFFIX}", t.name);
             if names.contains(name.as_str()) {
                 name = format!("{name}_{}", t.id);
             }
-            relations.push(schema::relation(t, true, name));
+            relations.push(schema::relation(t, true, name, &targets));
         }
         relations.sort_by(|a, b| a.info.name.cmp(&b.info.name));
         relations.push(schema::owners());

@@ -1,16 +1,19 @@
 //! CData's SELECT extensions, rewritten before DataFusion plans a statement:
-//! `SELECT TOP n …` (a `LIMIT n`) and `SELECT … INTO [csv://file] FROM …` (an export).
+//! `SELECT TOP n …` (a `LIMIT n`), `LIMIT count, skip` (CData's order) and
+//! `SELECT … INTO [csv://file] FROM …` (an export).
 
 use std::ops::ControlFlow;
 use std::path::PathBuf;
 
 use datafusion::sql::sqlparser::ast::{
-    Expr, LimitClause, Query, SetExpr, Statement, TopQuantity, Value, VisitMut, VisitorMut,
+    Expr, LimitClause, Offset, OffsetRows, Query, SetExpr, Statement, TopQuantity, Value, VisitMut,
+    VisitorMut,
 };
 
 use crate::{Error, Result};
 
-/// Rewrites every `SELECT TOP n` of `statement` (subqueries too) into `LIMIT n`.
+/// Rewrites every `SELECT TOP n` of `statement` (subqueries too) into `LIMIT n`, and
+/// `LIMIT count, skip` into `LIMIT count OFFSET skip`.
 pub(crate) fn rewrite_top(statement: &mut Statement) -> Result<()> {
     match statement.visit(&mut TopToLimit) {
         ControlFlow::Break(e) => Err(e),
@@ -24,6 +27,18 @@ impl VisitorMut for TopToLimit {
     type Break = Error;
 
     fn pre_visit_query(&mut self, query: &mut Query) -> ControlFlow<Error> {
+        // CData's grammar is `LIMIT <count> [{OFFSET | ,} <skip>]`: in `LIMIT 10, 5` the first
+        // number is the row count (MySQL reads it the other way round).
+        if let Some(LimitClause::OffsetCommaLimit { offset, limit }) = &query.limit_clause {
+            query.limit_clause = Some(LimitClause::LimitOffset {
+                limit: Some(offset.clone()),
+                offset: Some(Offset {
+                    value: limit.clone(),
+                    rows: OffsetRows::None,
+                }),
+                limit_by: Vec::new(),
+            });
+        }
         let SetExpr::Select(select) = query.body.as_mut() else {
             return ControlFlow::Continue(());
         };

@@ -21,7 +21,9 @@
 //! - `EXEC name a = 1, @b = 'x'` (or `EXECUTE`): runs a procedure of a registered
 //!   connection ([`Session::register_procedures`]); its result set is a [`QueryResult::Rows`].
 //! - `EXPLAIN SELECT …`: DataFusion's plan, showing what was pushed to the source.
-//! - CData's SELECT extensions: `SELECT TOP n …` (a `LIMIT n`, subqueries too),
+//! - CData's SELECT extensions: `SELECT TOP n …` (a `LIMIT n`, subqueries too, with
+//!   `DISTINCT` and `ORDER BY`), `LIMIT count, skip` (CData's order: `LIMIT 10, 20` returns 10
+//!   rows after skipping 20, the reverse of MySQL),
 //!   `SELECT … INTO [csv://file.csv] FROM …` (streams the rows into the file, with
 //!   `;delimiter=tab` or one character; the result is the row count) and
 //!   `SELECT SCOPE_IDENTITY()` (the key of the last row this session inserted, as text;

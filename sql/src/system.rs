@@ -4,8 +4,8 @@
 //! Column lists: `sys_tablecolumns` is CData's confirmed 17-column set; `sys_connection_props`
 //! starts with the eight confirmed ADO.NET columns; `sys_tables`, `sys_procedures`,
 //! `sys_procedureparameters` and `sys_sqlinfo` follow CData convention (UNVERIFIED upstream), as
-//! do `sys_primarykeys`, `sys_keycolumns`, `sys_foreignkeys` (always empty: no source declares a
-//! foreign key), `sys_indexes` (each table's key), `sys_identity` (the session's last write, one
+//! do `sys_primarykeys`, `sys_keycolumns`, `sys_foreignkeys` (columns declaring
+//! [`source_core::ColumnRef`]s: HubDB's FOREIGN_ID columns), `sys_indexes` (each table's key), `sys_identity` (the session's last write, one
 //! row per row: `Id`, `Batch`, `Operation`, `Message`) and `sys_information` (one row per
 //! connection).
 
@@ -333,7 +333,7 @@ pub(crate) fn build(name: &str, catalog: &Catalog) -> Result<RecordBatch, source
         ),
         "sys_primarykeys" => primary_keys(catalog),
         "sys_keycolumns" => key_columns(catalog),
-        "sys_foreignkeys" => batch(FOREIGN_KEY_COLUMNS, Vec::new()),
+        "sys_foreignkeys" => foreign_keys(catalog),
         "sys_indexes" => indexes(catalog),
         "sys_identity" => identity(catalog),
         "sys_information" => information(catalog),
@@ -388,10 +388,37 @@ fn primary_keys(catalog: &Catalog) -> Result<RecordBatch, source_core::Error> {
     )
 }
 
-/// Key columns; no source declares foreign keys (HubDB's FOREIGN_ID columns hold lists of
-/// ids, not a relational reference), so the foreign-key columns stay empty.
+/// A foreign key: `(schema, table, column, referenced table, referenced column)`.
+type ForeignKey = (String, String, String, String, String);
+
+fn foreign_key_list(catalog: &Catalog) -> Vec<ForeignKey> {
+    let mut out = Vec::new();
+    for src in catalog.sources() {
+        for t in src.tables().iter() {
+            for c in &t.columns {
+                if let Some(r) = &c.references {
+                    out.push((
+                        src.name.clone(),
+                        t.name.clone(),
+                        c.name.clone(),
+                        r.table.clone(),
+                        r.column.clone(),
+                    ));
+                }
+            }
+        }
+    }
+    out
+}
+
+fn fk_name(table: &str, column: &str) -> String {
+    format!("FK_{table}_{column}")
+}
+
+/// Key columns, then foreign-key columns (HubDB's FOREIGN_ID columns, which hold row ids of
+/// another table).
 fn key_columns(catalog: &Catalog) -> Result<RecordBatch, source_core::Error> {
-    let rows = keys(catalog)
+    let mut rows: Vec<Vec<Cell>> = keys(catalog)
         .into_iter()
         .map(|(schema, table, column, _)| {
             let name = pk_name(&table);
@@ -408,6 +435,22 @@ fn key_columns(catalog: &Catalog) -> Result<RecordBatch, source_core::Error> {
             row
         })
         .collect();
+    for (schema, table, column, to_table, to_column) in foreign_key_list(catalog) {
+        rows.push(vec![
+            s(CATALOG),
+            s(&schema),
+            s(&table),
+            s(&column),
+            Cell::B(Some(false)),
+            Cell::B(Some(true)),
+            Cell::S(None),
+            s(fk_name(&table, &column)),
+            s(CATALOG),
+            s(schema),
+            s(to_table),
+            s(to_column),
+        ]);
+    }
     batch(
         &[
             ("CatalogName", 'S'),
@@ -425,6 +468,29 @@ fn key_columns(catalog: &Catalog) -> Result<RecordBatch, source_core::Error> {
         ],
         rows,
     )
+}
+
+fn foreign_keys(catalog: &Catalog) -> Result<RecordBatch, source_core::Error> {
+    let rows = foreign_key_list(catalog)
+        .into_iter()
+        .map(|(schema, table, column, to_table, to_column)| {
+            vec![
+                s(CATALOG),
+                s(&schema),
+                s(&table),
+                s(&column),
+                s(pk_name(&to_table)),
+                s(fk_name(&table, &column)),
+                s(CATALOG),
+                s(schema),
+                s(to_table),
+                s(to_column),
+                // HubDB's FOREIGN_ID columns hold several row ids each.
+                s("MANY_TO_MANY"),
+            ]
+        })
+        .collect();
+    batch(FOREIGN_KEY_COLUMNS, rows)
 }
 
 const FOREIGN_KEY_COLUMNS: &[(&str, char)] = &[

@@ -630,3 +630,41 @@ async fn act_on_tables_are_sorted_in_sql() {
     assert!(!plan.contains("order_by="), "{plan}");
     emu.shutdown().await;
 }
+
+/// HubDB's FOREIGN_ID columns are foreign keys to the referenced table's `Id`.
+#[tokio::test(flavor = "multi_thread")]
+async fn foreign_id_columns_are_foreign_keys() {
+    let (emu, s) = setup(5).await;
+    let b = batches(
+        &s,
+        "SELECT TableName, ColumnName, ForeignKeyName, ReferencedTableName, ReferencedColumnName, ForeignKeyType \
+         FROM sys_foreignkeys WHERE TableName IN ('events', 'events_Draft') ORDER BY TableName",
+        &[],
+    )
+    .await;
+    let options = FormatOptions::default();
+    let mut got = Vec::new();
+    for batch in &b {
+        for r in 0..batch.num_rows() {
+            let row: Vec<String> = batch
+                .columns()
+                .iter()
+                .map(|c| {
+                    ArrayFormatter::try_new(c.as_ref(), &options)
+                        .unwrap()
+                        .value(r)
+                        .to_string()
+                })
+                .collect();
+            got.push(row.join(" "));
+        }
+    }
+    assert_eq!(
+        got,
+        vec![
+            "events organizer FK_events_organizer organizers Id MANY_TO_MANY",
+            "events_Draft organizer FK_events_Draft_organizer organizers Id MANY_TO_MANY",
+        ]
+    );
+    emu.shutdown().await;
+}

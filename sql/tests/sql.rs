@@ -813,6 +813,16 @@ async fn top_is_a_limit_and_reaches_the_source() {
     )
     .await;
     assert_eq!(got, rows(&[&["Alice"]]));
+    let got = query(
+        &s,
+        "SELECT DISTINCT TOP 2 City FROM people ORDER BY City",
+        &[],
+    )
+    .await;
+    assert_eq!(got, rows(&[&["London"], &["New York"]]));
+    // CData's `LIMIT count, skip`: two rows after skipping one.
+    let got = query(&s, "SELECT Id FROM people ORDER BY Id LIMIT 2, 1", &[]).await;
+    assert_eq!(got, rows(&[&["2"], &["3"]]));
     assert_eq!(
         error(&s, "SELECT TOP 2 Id FROM people LIMIT 1", &[]).await,
         "syntax error: TOP and LIMIT in one SELECT; use one of them"
