@@ -254,13 +254,13 @@ async fn ten_thousand_rows_are_written_in_batches_of_100_each_retried_on_its_own
     hs.inject(
         Fault::status(503, 1)
             .method("POST")
-            .path(&create_prefix())
+            .path(create_prefix())
             .skip(30),
     );
     hs.inject(
         Fault::too_many_requests(Some(0), 1)
             .method("POST")
-            .path(&create_prefix())
+            .path(create_prefix())
             .skip(40),
     );
     // Rows 4321 and 7777 name a category HubSpot does not have: their chunks are refused and
