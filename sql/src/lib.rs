@@ -418,6 +418,18 @@ impl Session {
     /// query); INSERT, UPDATE and DELETE run to completion and give
     /// [`QueryResult::Affected`].
     pub async fn execute(&self, sql: &str, params: &[Value]) -> Result<QueryResult> {
+        match self.execute_once(sql, params).await {
+            // A table created since the list was read (`EXEC CreateTable`, `EXEC CreateList`,
+            // or elsewhere): read the lists again, once, before saying it does not exist.
+            Err(Error::UnknownTable { .. }) => {
+                self.refresh().await?;
+                self.execute_once(sql, params).await
+            }
+            other => other,
+        }
+    }
+
+    async fn execute_once(&self, sql: &str, params: &[Value]) -> Result<QueryResult> {
         let tokens = lex::tokenize(sql)?;
         match lex::first_word(&tokens).as_deref() {
             Some("EXEC" | "EXECUTE") => return self.exec(sql, params).await,

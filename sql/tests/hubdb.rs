@@ -668,3 +668,32 @@ async fn foreign_id_columns_are_foreign_keys() {
     );
     emu.shutdown().await;
 }
+
+/// A table created after the session read the table list (here by another client, through
+/// HubSpot's API) is found: an unknown name reads the lists again once before failing.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_table_created_elsewhere_is_found_without_a_refresh() {
+    let (emu, s) = setup(5).await;
+    let hs = emu.hubspot();
+    let created = reqwest::Client::new()
+        .post(hs.url("/cms/hubdb/2026-03/tables"))
+        .bearer_auth(&hs.info().private_app_token)
+        .json(&serde_json::json!({
+            "name": "late_arrivals",
+            "label": "Late arrivals",
+            "columns": [{"name": "who", "label": "Who", "type": "TEXT"}]
+        }))
+        .send()
+        .await
+        .unwrap();
+    assert!(created.status().is_success(), "{}", created.status());
+    let n = count(&s, "SELECT COUNT(*) FROM late_arrivals_Draft", &[]).await;
+    assert_eq!(n, 0);
+    let e = s
+        .execute("SELECT * FROM early_arrivals", &[])
+        .await
+        .unwrap_err()
+        .to_string();
+    assert_eq!(e, "table early_arrivals not found");
+    emu.shutdown().await;
+}
