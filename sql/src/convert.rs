@@ -135,6 +135,14 @@ pub(crate) fn filter_of(
         }
     };
     match expr {
+        Expr::BinaryExpr(BinaryExpr {
+            op: Operator::Or, ..
+        }) => {
+            // DataFusion rewrites a short `IN` list (up to 3 values) into ORs of `=`: read it
+            // back as one `IN`, so that a source sees the list it can push.
+            let (c, values) = equalities(expr)?;
+            checked(Filter::in_list(c, values))
+        }
         Expr::BinaryExpr(BinaryExpr { left, op, right }) => {
             let op = match op {
                 Operator::Eq => Op::Eq,
@@ -181,6 +189,39 @@ pub(crate) fn filter_of(
     }
 }
 
+/// `a = 1 OR a = 2 OR a IN (3, 4)` as `("a", [1, 2, 3, 4])`: every disjunct an equality
+/// with a literal, or an `IN` list, on one column.
+fn equalities(expr: &Expr) -> Option<(&str, Vec<Value>)> {
+    match expr {
+        Expr::BinaryExpr(BinaryExpr {
+            left,
+            op: Operator::Or,
+            right,
+        }) => {
+            let (c, mut values) = equalities(left)?;
+            let (other, more) = equalities(right)?;
+            if c != other {
+                return None;
+            }
+            values.extend(more);
+            Some((c, values))
+        }
+        Expr::BinaryExpr(BinaryExpr {
+            left,
+            op: Operator::Eq,
+            right,
+        }) => match (column_name(left), literal(right)) {
+            (Some(c), Some(v)) => Some((c, vec![v])),
+            _ => Some((column_name(right)?, vec![literal(left)?])),
+        },
+        Expr::InList(list) if !list.negated => {
+            let values: Option<Vec<Value>> = list.list.iter().map(literal).collect();
+            Some((column_name(&list.expr)?, values?))
+        }
+        _ => None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -193,6 +234,25 @@ mod tests {
             "online" => Some(DataType::Boolean),
             _ => None,
         }
+    }
+
+    #[test]
+    fn ors_of_equalities_on_one_column_become_in() {
+        let or = ident("Name")
+            .eq(lit("a"))
+            .or(lit("b").eq(ident("Name")))
+            .or(ident("Name").in_list(vec![lit("c")], false));
+        assert_eq!(
+            filter_of(&or, &types),
+            Some(Filter::in_list(
+                "Name",
+                vec!["a".into(), "b".into(), "c".into()]
+            ))
+        );
+        let mixed = ident("Name").eq(lit("a")).or(ident("Id").eq(lit(1i64)));
+        assert_eq!(filter_of(&mixed, &types), None);
+        let not_eq = ident("Name").eq(lit("a")).or(ident("Name").gt(lit("b")));
+        assert_eq!(filter_of(&not_eq, &types), None);
     }
 
     #[test]

@@ -697,3 +697,28 @@ async fn a_table_created_elsewhere_is_found_without_a_refresh() {
     assert_eq!(e, "table early_arrivals not found");
     emu.shutdown().await;
 }
+
+/// A short `IN` list, which DataFusion rewrites into ORs of `=`, still reaches HubDB as one
+/// `__in` filter.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_short_in_list_is_pushed_as_in() {
+    let (emu, s) = setup(200).await;
+    let n = count(
+        &s,
+        "SELECT COUNT(*) FROM events WHERE attendees IN (10, 20)",
+        &[],
+    )
+    .await;
+    let expected = count(
+        &s,
+        "SELECT COUNT(*) FROM events WHERE attendees + 0 = 10 OR attendees + 0 = 20",
+        &[],
+    )
+    .await;
+    assert_eq!(n, expected);
+    let sent = row_requests(&emu)
+        .iter()
+        .any(|r| r.has_param("attendees__in", "10,20"));
+    assert!(sent, "{:?}", row_requests(&emu));
+    emu.shutdown().await;
+}
