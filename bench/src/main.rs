@@ -1029,6 +1029,233 @@ async fn scenario4(plan: &Plan, paths: &Paths, emu: &Emulator, report: &mut Repo
     Ok(())
 }
 
+/// Scenario 7's gateway: `connector serve --emulator` and its emulators.
+struct Gateway {
+    emu: Emulator,
+    uri: String,
+    user: String,
+    password: String,
+}
+
+impl Gateway {
+    async fn start(connector: &Path, args: &[String]) -> Result<Self> {
+        let mut child = Command::new(connector)
+            .args(["serve", "--emulator", "--address", "127.0.0.1:0"])
+            .args(args)
+            .env("RUST_LOG", "warn")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .kill_on_drop(true)
+            .spawn()
+            .map_err(|e| format!("cannot start {} serve: {e}", connector.display()))?;
+        let stdout = child.stdout.take().ok_or("serve: no stdout")?;
+        let line = tokio::time::timeout(
+            Duration::from_secs(60),
+            BufReader::new(stdout).lines().next_line(),
+        )
+        .await
+        .map_err(|_| "serve printed nothing within 60 s")??
+        .ok_or("serve exited before printing its JSON line")?;
+        let ready: Value = serde_json::from_str(&line)?;
+        let text = |v: &Value| {
+            v.as_str()
+                .unwrap_or_default()
+                .trim_end_matches('/')
+                .to_owned()
+        };
+        let info = &ready["emulator"];
+        Ok(Self {
+            uri: text(&ready["uri"]),
+            user: text(&ready["username"]),
+            password: text(&ready["password"]),
+            emu: Emulator {
+                hs: text(&info["hubspot"]["base_url"]),
+                hs_token: text(&info["hubspot"]["private_app_token"]),
+                ao: text(&info["acton"]["base_url"]),
+                ao_info: info["acton"].clone(),
+                child,
+                http: reqwest::Client::new(),
+            },
+        })
+    }
+
+    /// `n` clients per statement at once; the wall time and the rows each client read.
+    async fn clients(
+        &self,
+        python: &Path,
+        script: &Path,
+        n: usize,
+        sql: &[&str],
+    ) -> Result<(f64, Vec<u64>)> {
+        let out = Command::new(python)
+            .arg(script)
+            .args([&self.uri, &self.user, &self.password, &n.to_string()])
+            .args(sql)
+            .stdin(Stdio::null())
+            .output()
+            .await?;
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        if !out.status.success() {
+            return Err(format!(
+                "gateway clients failed: {stdout}{}",
+                String::from_utf8_lossy(&out.stderr)
+            )
+            .into());
+        }
+        let v: Value = serde_json::from_str(stdout.trim())?;
+        let rows = v["rows"]
+            .as_array()
+            .map(|r| r.iter().filter_map(Value::as_u64).collect())
+            .unwrap_or_default();
+        Ok((v["seconds"].as_f64().unwrap_or_default(), rows))
+    }
+}
+
+/// Scenario 7: eight ADBC clients through one gateway, per account and across two accounts.
+async fn scenario7(plan: &Plan, paths: &Paths, report: &mut Report) -> Result<()> {
+    const CLIENTS: usize = 8;
+    let python = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/py-venv/bin/python");
+    if !python.exists() {
+        return Err(format!(
+            "{} is missing: run scripts/setup.sh (adbc-driver-flightsql)",
+            python.display()
+        )
+        .into());
+    }
+    let script = paths.scripts.join("gateway_clients.py");
+    let (records, hub_rows): (u64, u64) = if plan.quick {
+        (3_000, 3_000)
+    } else {
+        (10_000, 10_000)
+    };
+    // The Act-On floor of eight scans (pages of 1,000), and a token lifetime that expires once
+    // within it (the refresh comes at half the lifetime at the latest).
+    let acton_floor = (CLIENTS as u64 * records.div_ceil(1000)) as f64 / f64::from(plan.acton_rate);
+    let ttl = (acton_floor * 1.5).ceil() as u64;
+    eprintln!(
+        "bench: scenario 7: {CLIENTS} ADBC clients through one gateway (token lifetime {ttl} s)"
+    );
+    let gw = Gateway::start(
+        &paths.connector,
+        &[
+            "--latency-ms".to_owned(),
+            plan.latency_ms.to_string(),
+            "--hubdb-rows".into(),
+            hub_rows.to_string(),
+            "--hubspot-rate-limit".into(),
+            plan.hub_rate.to_string(),
+            "--acton-records".into(),
+            records.to_string(),
+            "--acton-rate-limit".into(),
+            plan.acton_rate.to_string(),
+            "--token-ttl-s".into(),
+            ttl.to_string(),
+        ],
+    )
+    .await?;
+    let result = scenario7_on(plan, &gw, &python, &script, (records, hub_rows), report).await;
+    gw.emu.stop().await;
+    result
+}
+
+async fn scenario7_on(
+    plan: &Plan,
+    gw: &Gateway,
+    python: &Path,
+    script: &Path,
+    (records, hub_rows): (u64, u64),
+    report: &mut Report,
+) -> Result<()> {
+    const CLIENTS: usize = 8;
+    let acton_sql = "SELECT * FROM acton.List_Customers";
+    let hub_sql = "SELECT * FROM hubdb.events";
+    let hub_patch = || {
+        plan.quick
+            .then(|| json!({"rate_limit": plan.hub_rate, "rate_window_ms": plan.hub_window_ms}))
+    };
+    let emu = &gw.emu;
+    // Discovery (the table lists, the first Act-On login) once, outside the measurements.
+    gw.clients(python, script, 1, &["SELECT COUNT(*) FROM sys_tables"])
+        .await?;
+    let mut rows = Vec::new();
+    let mut results = serde_json::Map::new();
+    let mut walls = BTreeMap::new();
+    for (name, sql) in [
+        ("acton", vec![acton_sql]),
+        ("hubdb", vec![hub_sql]),
+        ("both", vec![acton_sql, hub_sql]),
+    ] {
+        emu.reset(&emu.ao, None).await?;
+        emu.reset(&emu.hs, hub_patch()).await?;
+        eprintln!("bench:   {name} …");
+        let (wall, got) = gw.clients(python, script, CLIENTS, &sql).await?;
+        let (ao, hs) = (emu.stats(&emu.ao).await?, emu.stats(&emu.hs).await?);
+        let want: Vec<u64> = sql
+            .iter()
+            .flat_map(|s| {
+                std::iter::repeat_n(if *s == acton_sql { records } else { hub_rows }, CLIENTS)
+            })
+            .collect();
+        if got != want {
+            return Err(
+                format!("scenario 7 {name}: clients read {got:?} rows, expected {want:?}").into(),
+            );
+        }
+        let (ao_requests, hs_requests) =
+            (stat_u64(&ao, "api_requests"), stat_u64(&hs, "api_requests"));
+        let limited = stat_u64(&ao, "rate_limited") + stat_u64(&hs, "rate_limited");
+        // Each account's floor is its requests at its rate; accounts run in parallel.
+        let floor = (ao_requests as f64 / f64::from(plan.acton_rate))
+            .max(hs_requests as f64 / plan.hub_per_second())
+            + plan.latency_ms as f64 / 1000.0;
+        let ratio = wall / floor;
+        let (_, refreshes, _) = grants(&ao);
+        walls.insert(name, wall);
+        report.check(
+            ratio <= 1.2 && limited == 0,
+            ratio <= GUARD_FLOOR_RATIO && limited == 0,
+            format!("scenario 7 {name}: {ratio:.2}× the rate-limit floor (target ≤ 1.2), {limited} × 429"),
+        );
+        rows.push(vec![
+            name.to_owned(),
+            f(wall, 2),
+            f(floor, 2),
+            f(ratio, 2),
+            ao_requests.to_string(),
+            hs_requests.to_string(),
+            limited.to_string(),
+            refreshes.to_string(),
+        ]);
+        results.insert(name.to_owned(), json!({"seconds": round(wall, 3), "floor_seconds": round(floor, 3),
+            "ratio_to_floor": round(ratio, 3), "acton_requests": ao_requests, "hubdb_requests": hs_requests,
+            "rate_limited": limited, "acton_refresh_grants": refreshes,
+            "acton_password_grants": grants(&ao).0}));
+    }
+    let single = walls["acton"].max(walls["hubdb"]);
+    let overlap = walls["both"] / single;
+    report.check(overlap <= 1.2, overlap <= 1.5, format!(
+        "scenario 7: both accounts at once took {overlap:.2}× the slower one alone (target ≤ 1.2)"));
+    let refreshes: u64 = results
+        .values()
+        .filter_map(|r| r["acton_refresh_grants"].as_u64())
+        .sum();
+    report.check(refreshes == 1, refreshes <= 2, format!(
+        "scenario 7: {refreshes} Act-On token refreshes across the runs (one expiry; target exactly 1)"));
+    report.table(
+        &format!("7. {CLIENTS} ADBC clients per account through one gateway ({records} Act-On records, {hub_rows} HubDB rows)"),
+        &["run", "time s", "floor s", "× floor", "Act-On requests", "HubDB requests", "429s", "Act-On refreshes"],
+        &rows,
+        &[format!("Both accounts at once: {overlap:.2}× the slower account alone. The floor is each account's requests at its own rate limit (Act-On {}/s, HubSpot {:.0}/s) plus one latency; clients are Python ADBC (adbc-driver-flightsql), 8 connections per statement.", plan.acton_rate, plan.hub_per_second())],
+    );
+    report.json.insert(
+        "7_gateway_clients".into(),
+        json!({"clients_per_account": CLIENTS,
+        "both_vs_slower_single": round(overlap, 3), "runs": Value::Object(results)}),
+    );
+    Ok(())
+}
+
 fn grants(stats: &Value) -> (u64, u64, u64) {
     let g = &stats["token_grants"];
     (
@@ -1541,6 +1768,9 @@ async fn run_all() -> Result<bool> {
     }
     if wanted(5) {
         scenario5(&plan, &paths, &mut report).await?;
+    }
+    if wanted(7) {
+        scenario7(&plan, &paths, &mut report).await?;
     }
 
     let seconds = started.elapsed().as_secs_f64();

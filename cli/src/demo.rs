@@ -237,12 +237,22 @@ pub(crate) async fn run() -> Result<(), Failure> {
     .await?;
     query(&session, "SELECT * FROM acton.List_Customers LIMIT 3").await?;
 
-    step(7, "Write a draft row and publish it");
+    step(
+        7,
+        "Write a draft row and publish it; add a contact to an Act-On list",
+    );
     query(&session, "INSERT INTO hubdb.events_Draft (title, city, attendees) VALUES ('Connector demo launch', 'Lisbon', 999)").await?;
     query(&session, "EXEC PublishTable TableName='events'").await?;
     query(
         &session,
         "SELECT Id, title, city, attendees FROM hubdb.events WHERE title = 'Connector demo launch'",
+    )
+    .await?;
+    // Act-On: a contact added to a list (one POST …/record), read back by its record id.
+    query(&session, "INSERT INTO acton.List_Newsletter_Subscribers (\"First Name\", \"E-mail Address\", Company) VALUES ('Demo', 'demo@connector.example', 'Connector')").await?;
+    query(
+        &session,
+        "SELECT * FROM acton.List_Newsletter_Subscribers WHERE ContactId = SCOPE_IDENTITY()",
     )
     .await?;
 

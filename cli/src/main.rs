@@ -9,7 +9,9 @@ mod auth;
 mod data;
 mod demo;
 mod logging;
+mod serve;
 mod sqlcmd;
+mod sync_cmd;
 use clap::{CommandFactory, FromArgMatches};
 use connstr::validate::{self, Origin};
 use connstr::{ConnectionString, profiles};
@@ -38,6 +40,10 @@ enum Command {
     /// Serve the HubSpot and Act-On emulators on loopback until SIGINT/SIGTERM; prints one
     /// JSON line with their URLs and credentials once ready.
     Emulator(emulator::cli::EmulatorArgs),
+    /// Serve every connection of a profiles file over Arrow Flight SQL (ADBC, JDBC, DuckDB…)
+    /// until SIGINT/SIGTERM, with one token owner and one rate budget per account; prints one
+    /// JSON line once ready. `--emulator` serves both built-in emulators with a generated user.
+    Serve(Box<serve::ServeArgs>),
 }
 
 #[derive(Debug, Subcommand)]
@@ -152,6 +158,9 @@ pub(crate) enum SourceCommand {
     },
     /// An interactive SQL prompt with history.
     Shell,
+    /// Copy tables into Parquet files or a SQLite database, reading only the rows changed since
+    /// the last run (see docs/sync.md).
+    Sync(sync_cmd::SyncArgs),
     /// List the stored procedures.
     Procedures {
         /// Output format: table, json or csv.
@@ -209,6 +218,7 @@ fn run(matches: &clap::ArgMatches) -> Result<(), Failure> {
         } => parse(&string, mask),
         Command::Emulator(args) => run_emulator(args),
         Command::Demo => run_demo(),
+        Command::Serve(args) => serve::run(*args),
     }
 }
 
@@ -321,6 +331,7 @@ fn run_source(source: &'static dyn AnySource, args: SourceArgs) -> Result<(), Fa
             Ok(())
         }
         SourceCommand::Check { json } => check(source, &args.connection, json),
+        SourceCommand::Sync(sync_args) => sync_cmd::run(source, &args.connection, sync_args),
         SourceCommand::Login
         | SourceCommand::Status { .. }
         | SourceCommand::Logout

@@ -150,6 +150,30 @@ fn demo_walks_through_every_step() {
     ] {
         assert!(text.contains(step), "missing {step:?} in:\n{text}");
     }
+    // The Act-On write: one contact inserted, then read back by the record id it got.
+    let lines: Vec<&str> = text.lines().collect();
+    let insert = "sql> INSERT INTO acton.List_Newsletter_Subscribers (\"First Name\", \"E-mail Address\", Company) VALUES ('Demo', 'demo@connector.example', 'Connector')";
+    let at = lines.iter().position(|l| *l == insert).unwrap();
+    assert!(
+        lines[at + 1].starts_with("1 rows affected ("),
+        "{}",
+        lines[at + 1]
+    );
+    assert_eq!(
+        lines[at + 2],
+        "sql> SELECT * FROM acton.List_Newsletter_Subscribers WHERE ContactId = SCOPE_IDENTITY()"
+    );
+    assert_eq!(
+        lines[at + 4],
+        "| ContactId  | First Name | Last Name | E-mail Address         | Company   | __created_date           | __modified_date          |"
+    );
+    assert!(
+        lines[at + 6].starts_with(
+            "| l-0002:120 | Demo       |           | demo@connector.example | Connector | "
+        ),
+        "{}",
+        lines[at + 6]
+    );
     // The default API version: no legacy path in what the demo sent.
     for legacy in ["/cms/v3/", "/crm/v3/", "/oauth/v3/", "/oauth/v1/"] {
         assert!(!text.contains(legacy), "legacy path {legacy:?} in:\n{text}");

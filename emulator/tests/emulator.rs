@@ -2,6 +2,7 @@
 
 mod emulator {
     mod acton;
+    mod acton_writes;
     mod batch_limits;
     mod cli;
     mod common;

@@ -3,7 +3,7 @@
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, TryLockError};
 
-use arrow_array::RecordBatch;
+use arrow_array::{Array, RecordBatch};
 use arrow_schema::SchemaRef;
 use futures::StreamExt;
 use pyo3::prelude::*;
@@ -137,6 +137,107 @@ impl Inner {
             .await?;
         Ok(session.execute(&statement, &params).await?)
     }
+
+    /// The key of the last row this connection inserted (`SELECT SCOPE_IDENTITY()`, a local
+    /// lookup), as text; `None` before any insert.
+    async fn last_inserted(&self) -> Result<Option<String>, DbError> {
+        let Some(session) = self.data.get() else {
+            return Ok(None);
+        };
+        let batches = session
+            .execute("SELECT SCOPE_IDENTITY()", &[])
+            .await?
+            .collect()
+            .await?;
+        Ok(first_texts(&batches).into_iter().next().flatten())
+    }
+
+    /// The inputs of procedure `name` in order, from the procedure session's
+    /// `sys_procedureparameters` (no network); `None` when there is no such procedure.
+    async fn procedure_inputs(&self, name: &str) -> Result<Option<Vec<String>>, DbError> {
+        let known = self
+            .procedures
+            .execute(
+                "SELECT ProcedureName FROM sys_procedures WHERE lower(ProcedureName) = lower(?)",
+                &[Value::Str(name.to_owned())],
+            )
+            .await?
+            .collect()
+            .await?;
+        if first_texts(&known).is_empty() {
+            return Ok(None);
+        }
+        let inputs = self
+            .procedures
+            .execute(
+                "SELECT ColumnName FROM sys_procedureparameters WHERE lower(ProcedureName) = lower(?) ORDER BY Ordinal",
+                &[Value::Str(name.to_owned())],
+            )
+            .await?
+            .collect()
+            .await?;
+        Ok(Some(first_texts(&inputs).into_iter().flatten().collect()))
+    }
+}
+
+/// The first column of `batches` as text, one entry per row.
+fn first_texts(batches: &[RecordBatch]) -> Vec<Option<String>> {
+    let mut out = Vec::new();
+    for batch in batches {
+        if batch.num_columns() == 0 {
+            continue;
+        }
+        let column = batch.column(0);
+        for row in 0..batch.num_rows() {
+            out.push(if column.is_null(row) {
+                None
+            } else {
+                arrow_cast::display::array_value_to_string(column, row).ok()
+            });
+        }
+    }
+    out
+}
+
+/// A procedure name for `callproc`: `name` or `schema.name`, each part quoted for EXEC.
+fn exec_name(procname: &str) -> Result<(String, &str), DbError> {
+    let parts: Vec<&str> = procname.split('.').collect();
+    let valid = |p: &&str| {
+        !p.is_empty()
+            && p.chars()
+                .all(|c| c.is_alphanumeric() || c == '_' || c == '-' || c == ' ')
+    };
+    if procname.is_empty() || parts.len() > 2 || !parts.iter().all(valid) {
+        return Err(DbError::new(
+            Class::Programming,
+            format!(
+                "callproc: {procname:?} is not a procedure name (letters, digits and _, optionally schema.name)"
+            ),
+        ));
+    }
+    let quoted = parts
+        .iter()
+        .map(|p| format!("[{p}]"))
+        .collect::<Vec<_>>()
+        .join(".");
+    Ok((quoted, parts[parts.len() - 1]))
+}
+
+/// An input name of `callproc`'s mapping: letters, digits and `_` (a leading `@` is dropped).
+fn input_name(key: &str) -> Result<&str, DbError> {
+    let name = key.strip_prefix('@').unwrap_or(key);
+    if name.is_empty() || !name.chars().all(|c| c.is_alphanumeric() || c == '_') {
+        return Err(DbError::new(
+            Class::Programming,
+            format!("callproc: {key:?} is not an input name (letters, digits and _)"),
+        ));
+    }
+    Ok(name)
+}
+
+/// A class of `connector.exceptions`.
+fn exception_class<'py>(py: Python<'py>, name: &str) -> PyResult<Bound<'py, PyAny>> {
+    py.import("connector.exceptions")?.getattr(name)
 }
 
 fn closed_connection() -> PyErr {
@@ -217,9 +318,13 @@ impl Connection {
         self.inner().map(|_| ())
     }
 
-    /// Closes the connection (idempotent); its cursors become unusable.
-    fn close(&self) {
-        self.inner.lock().unwrap_or_else(|e| e.into_inner()).take();
+    /// Closes the connection; its cursors become unusable. Closing a closed connection raises
+    /// InterfaceError, as PEP 249 asks of every operation on a closed connection.
+    fn close(&self) -> PyResult<()> {
+        match self.inner.lock().unwrap_or_else(|e| e.into_inner()).take() {
+            Some(_) => Ok(()),
+            None => Err(DbError::new(Class::Interface, "the connection is already closed").into()),
+        }
     }
 
     /// Whether `close()` was called.
@@ -242,10 +347,74 @@ impl Connection {
         Ok(slf)
     }
 
+    /// Closes the connection unless it was closed already inside the block.
     #[pyo3(signature = (*_args))]
     fn __exit__(&self, _args: &Bound<'_, PyTuple>) -> bool {
-        self.close();
+        self.inner.lock().unwrap_or_else(|e| e.into_inner()).take();
         false
+    }
+
+    // PEP 249's optional extension: the exception classes as connection attributes, so code
+    // holding only a connection can catch `conn.Error`.
+
+    /// `connector.exceptions.Warning`.
+    #[getter(Warning)]
+    fn warning_class<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        exception_class(py, "Warning")
+    }
+
+    /// `connector.exceptions.Error`.
+    #[getter(Error)]
+    fn error_class<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        exception_class(py, "Error")
+    }
+
+    /// `connector.exceptions.InterfaceError`.
+    #[getter(InterfaceError)]
+    fn interface_error_class<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        exception_class(py, "InterfaceError")
+    }
+
+    /// `connector.exceptions.DatabaseError`.
+    #[getter(DatabaseError)]
+    fn database_error_class<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        exception_class(py, "DatabaseError")
+    }
+
+    /// `connector.exceptions.DataError`.
+    #[getter(DataError)]
+    fn data_error_class<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        exception_class(py, "DataError")
+    }
+
+    /// `connector.exceptions.OperationalError`.
+    #[getter(OperationalError)]
+    fn operational_error_class<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        exception_class(py, "OperationalError")
+    }
+
+    /// `connector.exceptions.IntegrityError`.
+    #[getter(IntegrityError)]
+    fn integrity_error_class<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        exception_class(py, "IntegrityError")
+    }
+
+    /// `connector.exceptions.InternalError`.
+    #[getter(InternalError)]
+    fn internal_error_class<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        exception_class(py, "InternalError")
+    }
+
+    /// `connector.exceptions.ProgrammingError`.
+    #[getter(ProgrammingError)]
+    fn programming_error_class<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        exception_class(py, "ProgrammingError")
+    }
+
+    /// `connector.exceptions.NotSupportedError`.
+    #[getter(NotSupportedError)]
+    fn not_supported_error_class<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        exception_class(py, "NotSupportedError")
     }
 
     fn __repr__(&self) -> String {
@@ -270,6 +439,8 @@ struct State {
     fetched: i64,
     rowcount: i64,
     description: Option<Py<PyAny>>,
+    /// The key of the row the last INSERT added (text as `SCOPE_IDENTITY()` gives it).
+    lastrowid: Option<String>,
 }
 
 impl State {
@@ -283,6 +454,7 @@ impl State {
             fetched: 0,
             rowcount: -1,
             description: None,
+            lastrowid: None,
         }
     }
 
@@ -421,8 +593,20 @@ impl Cursor {
     ) -> PyResult<()> {
         let inner = self.inner()?;
         let statement = operation.to_owned();
-        let result = runtime::block_on(py, async move { inner.run(statement, params).await })?;
-        state.set_result(result?);
+        let insert = leading_words(operation, 1).first().map(String::as_str) == Some("INSERT");
+        let (result, lastrowid) = runtime::block_on_local(py, move || async move {
+            let result = inner.run(statement, params).await?;
+            // An INSERT that added rows: the key of its last row, for `lastrowid`.
+            let lastrowid = match result.affected() {
+                Some(n) if insert && n > 0 => inner.last_inserted().await?,
+                _ => None,
+            };
+            Ok::<_, DbError>((result, lastrowid))
+        })??;
+        state.set_result(result);
+        if lastrowid.is_some() {
+            state.lastrowid = lastrowid;
+        }
         Ok(())
     }
 }
@@ -654,10 +838,19 @@ impl Cursor {
         Ok(())
     }
 
-    /// Always None: the services' row ids are in the result columns (`Id`).
+    /// The key of the last row the last INSERT (or `executemany` of one) added: an `int` for
+    /// numeric keys (HubDB's `Id`), else a `str`; None after any other statement. The same
+    /// key as `SELECT SCOPE_IDENTITY()`.
     #[getter]
-    fn lastrowid(&self) -> Option<i64> {
-        None
+    fn lastrowid<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyAny>>> {
+        let state = self.lock()?;
+        let Some(key) = &state.lastrowid else {
+            return Ok(None);
+        };
+        Ok(Some(match key.parse::<i64>() {
+            Ok(n) => n.into_pyobject(py)?.into_any(),
+            Err(_) => key.into_pyobject(py)?.into_any(),
+        }))
     }
 
     /// The connection this cursor belongs to.
@@ -672,19 +865,117 @@ impl Cursor {
         Ok(self.lock()?.closed)
     }
 
-    /// Does nothing (PEP 249).
-    #[pyo3(signature = (*_sizes))]
-    fn setinputsizes(&self, _sizes: &Bound<'_, PyTuple>) {}
+    /// Does nothing (PEP 249 allows it): parameter types come from the values.
+    fn setinputsizes(&self, _sizes: &Bound<'_, PyAny>) {}
 
-    /// Does nothing (PEP 249).
-    #[pyo3(signature = (*_args))]
-    fn setoutputsize(&self, _args: &Bound<'_, PyTuple>) {}
+    /// Does nothing (PEP 249 allows it): long values are never truncated.
+    #[pyo3(signature = (size, column=None))]
+    fn setoutputsize(&self, size: &Bound<'_, PyAny>, column: Option<&Bound<'_, PyAny>>) {
+        let _ = (size, column);
+    }
+
+    /// Every statement produces at most one result set: drops the unread rows of the current
+    /// one (no more pages are requested) and returns None (PEP 249: no more sets).
+    fn nextset(&self) -> PyResult<Option<bool>> {
+        let mut state = self.lock()?;
+        state.check_open()?;
+        self.inner()?;
+        state.stream = None;
+        state.batch = None;
+        state.schema = None;
+        state.description = None;
+        Ok(None)
+    }
+
+    /// Runs a procedure, as `EXEC procname input = value, ...` would; its result set is
+    /// fetched from the cursor. `parameters` is a sequence (values for the procedure's inputs
+    /// in their declared order, as `sys_procedureparameters` lists them) or a mapping of input
+    /// names to values; a None value leaves its input unset. Returns `parameters` unchanged
+    /// (procedures have no output parameters).
+    #[pyo3(signature = (procname, parameters=None))]
+    fn callproc<'py>(
+        slf: &Bound<'py, Self>,
+        procname: &str,
+        parameters: Option<&Bound<'py, PyAny>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let py = slf.py();
+        let this = slf.get();
+        let mut state = this.lock()?;
+        state.check_open()?;
+        state.reset();
+        let (name, bare) = exec_name(procname)?;
+        let mut args: Vec<(String, Value)> = Vec::new();
+        match parameters.filter(|p| !p.is_none()) {
+            None => {}
+            Some(map) if map.is_instance_of::<pyo3::types::PyDict>() => {
+                let map = map.cast::<pyo3::types::PyDict>()?;
+                for (position, (key, value)) in map.iter().enumerate() {
+                    let key: String = key.extract().map_err(|_| {
+                        PyErr::from(DbError::new(
+                            Class::Programming,
+                            "callproc: the keys of the parameter mapping must be input names (str)",
+                        ))
+                    })?;
+                    if !value.is_none() {
+                        let name = input_name(&key)?.to_owned();
+                        args.push((name, convert::parameter(&value, position + 1)?));
+                    }
+                }
+            }
+            Some(values) => {
+                let values = convert::parameters(Some(values))?;
+                let inner = this.inner()?;
+                let lookup = bare.to_owned();
+                let inputs = runtime::block_on_local(py, move || async move {
+                    inner.procedure_inputs(&lookup).await
+                })??;
+                let Some(inputs) = inputs else {
+                    // Unknown procedure: let EXEC say so, with its suggestions.
+                    this.run(py, &mut state, &format!("EXEC {name}"), Vec::new())?;
+                    return Ok(
+                        parameters.map_or_else(|| PyTuple::empty(py).into_any(), Clone::clone)
+                    );
+                };
+                if values.len() > inputs.len() {
+                    return Err(DbError::new(
+                        Class::Programming,
+                        format!(
+                            "callproc: {bare} takes {} input(s) ({}), {} value(s) were given",
+                            inputs.len(),
+                            inputs.join(", "),
+                            values.len()
+                        ),
+                    )
+                    .into());
+                }
+                args.extend(
+                    inputs
+                        .into_iter()
+                        .zip(values)
+                        .filter(|(_, v)| !matches!(v, Value::Null)),
+                );
+            }
+        }
+        let statement = if args.is_empty() {
+            format!("EXEC {name}")
+        } else {
+            let inputs: Vec<String> = args.iter().map(|(n, _)| format!("{n} = ?")).collect();
+            format!("EXEC {name} {}", inputs.join(", "))
+        };
+        let values = args.into_iter().map(|(_, v)| v).collect();
+        this.run(py, &mut state, &statement, values)?;
+        Ok(parameters.map_or_else(|| PyTuple::empty(py).into_any(), Clone::clone))
+    }
 
     /// Closes the cursor and drops any unread rows (no more pages are requested).
+    /// `rowcount` and `lastrowid` keep their values.
     fn close(&self) -> PyResult<()> {
         let mut state = self.lock()?;
+        let (rowcount, lastrowid) = (state.rowcount, state.lastrowid.take());
         state.reset();
         state.closed = true;
+        state.rowcount = rowcount;
+        state.lastrowid = lastrowid;
         Ok(())
     }
 

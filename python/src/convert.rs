@@ -357,7 +357,16 @@ pub(crate) fn parameter(value: &Bound<'_, PyAny>, position: usize) -> PyResult<V
             .collect::<PyResult<Vec<_>>>()?;
         return Ok(Value::List(items));
     }
-    let type_name = value.get_type().name()?.to_string();
+    // NumPy scalars (pandas hands them over: numpy.int64, numpy.bool_, ...) as the Python
+    // value they hold.
+    let ty = value.get_type();
+    if ty.module()?.to_str()? == "numpy" && value.hasattr("item")? {
+        let item = value.call_method0("item")?;
+        if !item.get_type().is(&ty) {
+            return parameter(&item, position);
+        }
+    }
+    let type_name = ty.name()?.to_string();
     Err(bad_parameter(position, &format!("type {type_name}")))
 }
 

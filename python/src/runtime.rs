@@ -56,18 +56,48 @@ where
         match step {
             Ok(Some(value)) => return Ok(value),
             Ok(None) => py.check_signals()?,
-            Err(panic) => {
-                let what = panic
-                    .downcast_ref::<&str>()
-                    .map(|s| (*s).to_owned())
-                    .or_else(|| panic.downcast_ref::<String>().cloned())
-                    .unwrap_or_else(|| "unknown panic".to_owned());
-                return Err(DbError::new(
-                    Class::Internal,
-                    format!("internal error (please report it): {what}"),
-                )
-                .into());
-            }
+            Err(panic) => return Err(panicked(panic)),
         }
     }
+}
+
+/// As [`block_on`], for a future that need not be `Send`: `make` builds it on this thread with
+/// the GIL released, and it is polled there until done. Every [`TICK`] the GIL is taken back
+/// briefly for Python's signal handlers; Ctrl-C drops the future (cancelling the request).
+pub(crate) fn block_on_local<M, F, T>(py: Python<'_>, make: M) -> PyResult<T>
+where
+    M: FnOnce() -> F + Send,
+    F: Future<Output = T>,
+    T: Send,
+{
+    let rt = runtime()?;
+    py.detach(|| {
+        std::panic::catch_unwind(AssertUnwindSafe(|| {
+            let fut = make();
+            let mut fut = std::pin::pin!(fut);
+            loop {
+                let step =
+                    rt.block_on(async { tokio::time::timeout(TICK, fut.as_mut()).await.ok() });
+                if let Some(value) = step {
+                    return Ok(value);
+                }
+                Python::attach(|py| py.check_signals())?;
+            }
+        }))
+        .unwrap_or_else(|panic| Err(panicked(panic)))
+    })
+}
+
+/// A panic caught at the bridge, as `InternalError`.
+fn panicked(panic: Box<dyn std::any::Any + Send>) -> PyErr {
+    let what = panic
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_owned())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "unknown panic".to_owned());
+    DbError::new(
+        Class::Internal,
+        format!("internal error (please report it): {what}"),
+    )
+    .into()
 }

@@ -44,3 +44,27 @@ def rows_as_dicts(cursor) -> list[dict]:
     """The remaining rows of a cursor as dicts keyed by column name."""
     names = [d[0] for d in cursor.description]
     return [dict(zip(names, row)) for row in cursor.fetchall()]
+
+
+def pytest_terminal_summary(terminalreporter) -> None:
+    """One line with the DB-API compliance suite's result (test_dbapi20.py), and its skips."""
+    outcomes: dict[str, list] = {}
+    for outcome in ("passed", "failed", "skipped", "error"):
+        for report in terminalreporter.stats.get(outcome, []):
+            if "test_dbapi20.py" in getattr(report, "nodeid", "") and report.when in ("call", "setup"):
+                if outcome == "passed" and report.when != "call":
+                    continue
+                outcomes.setdefault(outcome, []).append(report)
+    total = sum(len(v) for v in outcomes.values())
+    if not total:
+        return
+    passed = len(outcomes.get("passed", []))
+    skipped = outcomes.get("skipped", [])
+    others = len(outcomes.get("failed", [])) + len(outcomes.get("error", []))
+    terminalreporter.write_line(
+        f"dbapi20 compliance suite (connector.hubdb): {passed} of {total} tests passed, "
+        f"{len(skipped)} skipped, {others} not passing"
+    )
+    for report in skipped:
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
+        terminalreporter.write_line(f"  skipped {report.nodeid.split('::')[-1]}: {reason}")

@@ -115,3 +115,61 @@ def test_publish_through_exec(hub) -> None:
     assert hub.execute("SELECT COUNT(*) FROM events WHERE title = ?", [title]).fetchone() == (1,)
     hub.execute("DELETE FROM events_Draft WHERE title = ?", [title])
     hub.execute("EXEC PublishTable TableName = 'events'").fetchall()
+
+
+def test_lastrowid_is_the_new_key(hub) -> None:
+    cur = hub.cursor()
+    assert cur.lastrowid is None
+    title = _title("lastrowid")
+    cur.execute("INSERT INTO events_Draft (title) VALUES (?)", [title])
+    new_id = cur.lastrowid
+    assert isinstance(new_id, int)
+    assert cur.execute("SELECT Id FROM events_Draft WHERE title = ?", [title]).fetchone() == (new_id,)
+    assert cur.lastrowid is None  # a SELECT sets none
+    assert hub.execute("SELECT SCOPE_IDENTITY()").fetchone() == (str(new_id),)
+    cur.executemany("INSERT INTO events_Draft (title) VALUES (?)", [[title], [title]])
+    last = cur.lastrowid
+    ids = [r[0] for r in cur.execute("SELECT Id FROM events_Draft WHERE title = ? ORDER BY Id", [title])]
+    assert last == ids[-1] and len(ids) == 3
+    cur.execute("DELETE FROM events_Draft WHERE title = ?", [title])
+    assert cur.rowcount == 3
+    assert cur.lastrowid is None
+    cur.close()
+    assert cur.rowcount == 3  # kept after close (SQLAlchemy reads it then)
+
+
+def test_callproc(hub) -> None:
+    cur = hub.cursor()
+    params = {"TableName": "organizers", "@Draft": None}
+    assert cur.callproc("ResetDraft", params) is params
+    assert [d[0] for d in cur.description] == ["TableId", "Name", "Published", "PublishedAt", "RowCount"]
+    assert cur.fetchone()[1] == "organizers"
+    assert cur.callproc("hubdb.PublishTable", ("organizers",)) == ("organizers",)
+    assert cur.fetchone()[1] == "organizers"
+    assert cur.nextset() is None
+    assert cur.description is None
+
+    with pytest.raises(hubdb.ProgrammingError) as e:
+        cur.callproc("PublishTable", ["events", "extra"])
+    assert str(e.value) == "callproc: PublishTable takes 1 input(s) (TableName), 2 value(s) were given"
+    with pytest.raises(hubdb.ProgrammingError) as e:
+        cur.callproc("Publish]Table; DROP", [])
+    assert str(e.value) == (
+        'callproc: "Publish]Table; DROP" is not a procedure name (letters, digits and _, optionally schema.name)'
+    )
+    with pytest.raises(hubdb.ProgrammingError) as e:
+        cur.callproc("PublishTable", {"Table Name": "events"})
+    assert str(e.value) == 'callproc: "Table Name" is not an input name (letters, digits and _)'
+    with pytest.raises(hubdb.ProgrammingError) as e:
+        cur.callproc("PublishTabel", ["events"])
+    assert str(e.value).startswith("procedure PublishTabel not found")
+
+
+def test_connection_exposes_the_exception_classes(hub) -> None:
+    for name in [
+        "Warning", "Error", "InterfaceError", "DatabaseError", "DataError", "OperationalError",
+        "IntegrityError", "InternalError", "ProgrammingError", "NotSupportedError",
+    ]:
+        assert getattr(hub, name) is getattr(hubdb, name)
+    with pytest.raises(hub.ProgrammingError):
+        hub.execute("SELECT nope FROM events")

@@ -65,7 +65,10 @@ def test_interface_errors(emu: Emulator) -> None:
         cur.fetchall()
     cur.execute("DELETE FROM events_Draft WHERE title = 'pytest interface'")
     conn.close()
-    conn.close()  # idempotent
+    # PEP 249: every operation on a closed connection raises, close() included.
+    with pytest.raises(hubdb.InterfaceError) as second:
+        conn.close()
+    assert str(second.value) == "the connection is already closed"
     with pytest.raises(hubdb.InterfaceError, match="closed"):
         cur.execute("SELECT 1")
     with pytest.raises(hubdb.InterfaceError, match="closed"):

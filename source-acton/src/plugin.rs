@@ -8,6 +8,8 @@ use source_plugin::{AnySource, Auth, Source, SourceInfo, auth_error};
 
 use crate::ActOnSource;
 use crate::config::{self, ActOnConfig};
+use crate::procedures::ListProcedures;
+use source_core::procedure::ProcedureSet;
 
 /// Act-On as a registered source (`connector acton`, `connector.acton`).
 #[derive(Debug, Clone, Copy)]
@@ -50,5 +52,11 @@ impl Source for ActOn {
     fn connect(&self, config: &ActOnConfig) -> Result<Arc<dyn DataSource>> {
         let tokens = crate::token_provider(config).map_err(auth_error)?;
         Ok(Arc::new(ActOnSource::connect(config, tokens)?))
+    }
+
+    /// Record upsert and lookup, list create/merge/delete with upload status, opt-outs and
+    /// subscriptions (see [`crate::procedures`]).
+    fn procedures(&self, config: &ActOnConfig) -> Result<Vec<Arc<dyn ProcedureSet>>> {
+        Ok(vec![Arc::new(ListProcedures::new(config))])
     }
 }

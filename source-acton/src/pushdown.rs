@@ -7,12 +7,12 @@ use source_core::datetime::DAY_MS;
 use source_core::{Filter, FilterSupport, Op, TableInfo, Value};
 
 use crate::Error;
-use crate::client::api_call;
+use crate::client::{Call, api_call};
 use crate::decode::parse_datetime_ms;
 use crate::scan::{Items, Part};
 use crate::views::{
     CREATED_DATE, DRILLDOWN_TYPES, Kind, LISTING_TYPES, MESSAGE_TYPES, MODIFIED_DATE,
-    PROGRAM_TYPES, Relation,
+    PROGRAM_TYPES, Relation, UCL_SECONDS, contact_id_hint,
 };
 
 /// The string values of an `=` or `IN` filter with text literals.
@@ -44,7 +44,11 @@ fn millis(v: &Value) -> Option<i64> {
 fn eq_columns(kind: Kind) -> &'static [&'static str] {
     match kind {
         Kind::Messages | Kind::Programs => &["Type"],
-        Kind::Images | Kind::Media => &["FolderName", "Id"],
+        Kind::Images | Kind::Media | Kind::LandingPages | Kind::Header | Kind::Footer => {
+            &["FolderName", "Id"]
+        }
+        Kind::Campaigns | Kind::Categories => &["Id"],
+        Kind::ScoreDetails | Kind::ListScore | Kind::SegmentScore => &["ContactId"],
         Kind::Reports => &["MessageId"],
         Kind::DrilldownReports => &["MessageId", "DrilldownType"],
         Kind::ReportsByPeriod => &["Period"],
@@ -161,6 +165,7 @@ pub(crate) fn plan(
     filters: &[Filter],
     views: Arc<HashMap<String, String>>,
     list_query: Vec<(String, String)>,
+    account: Option<&str>,
 ) -> Result<Vec<Part>, Error> {
     let info = &rel.info;
     let parts = match rel.kind {
@@ -192,21 +197,99 @@ pub(crate) fn plan(
             } else {
                 "media"
             };
-            let keep = values(info, filters, "Id").map(|ids| ("/id", ids));
             let folders: Vec<Option<String>> = match values(info, filters, "FolderName") {
                 None => vec![None],
                 Some(f) => f.into_iter().map(Some).collect(),
             };
+            // CData pushes `FolderName` of these two to the server: one call per folder. The
+            // parameter is not in the spec copy (GUESS), so the rows are re-checked here too.
             folders
                 .into_iter()
                 .map(|folder| {
                     let mut call = api_call(&[segment], "");
-                    if let Some(f) = folder {
+                    if let Some(f) = &folder {
                         call = call.param("folderName", f);
                     }
-                    let mut part = Part::new(call, true, Items::Key("result"));
-                    part.keep = keep.clone();
-                    part
+                    folder_part(info, filters, call, "name")
+                })
+                .collect()
+        }
+        Kind::LandingPages | Kind::Header | Kind::Footer => {
+            let segment = match rel.kind {
+                Kind::LandingPages => "page",
+                Kind::Header => "header",
+                _ => "footer",
+            };
+            vec![folder_part(
+                info,
+                filters,
+                api_call(&[segment], ""),
+                "folder",
+            )]
+        }
+        Kind::Campaigns | Kind::Categories => {
+            let (path, keys): (&[&str], &'static [&'static str]) = if rel.kind == Kind::Campaigns {
+                (&["campaigns"], &["campaigns", "result"])
+            } else {
+                (&["subscription", "category"], &["categories", "result"])
+            };
+            let mut part = Part::new(api_call(path, ""), false, Items::AnyOf(keys));
+            part.keep
+                .extend(values(info, filters, "Id").map(|ids| ("/id", ids)));
+            vec![part]
+        }
+        Kind::ScoreDetails | Kind::ListScore => {
+            let hint = contact_id_hint(rel.kind);
+            let ids = required(info, filters, "ContactId", hint)?;
+            let mut parts = Vec::new();
+            for id in ids {
+                let Some(list) = record_list(&id) else {
+                    return Err(Error::InvalidFilterValue {
+                        table: info.name.clone(),
+                        column: "ContactId".into(),
+                        value: Value::Str(id).to_string(),
+                        allowed: hint.into(),
+                    });
+                };
+                // A record of another list is not a row of this list's score view.
+                if rel.kind == Kind::ListScore && rel.list_id.as_deref() != Some(list) {
+                    continue;
+                }
+                let call = api_call(&["list", list, "record", &id, "facts"], "");
+                let mut part = if rel.kind == Kind::ListScore {
+                    Part::new(call, false, Items::One)
+                } else {
+                    Part::new(call, false, Items::Key("activitylist"))
+                };
+                part.lift.push(("__score", "/activity/score"));
+                parts.push(part.inject("__contact_id", id));
+            }
+            parts
+        }
+        Kind::Segment => {
+            let (Some(account), Some(segment)) = (account, rel.list_id.as_deref()) else {
+                return Ok(Vec::new());
+            };
+            let call = ucl_call(account, &["segment", segment, "contacts"]);
+            let mut part = Part::new(
+                call,
+                true,
+                Items::AnyOf(&["contacts", "result", "content", "data"]),
+            );
+            part.page_numbers = true;
+            part.seconds = UCL_SECONDS;
+            vec![part]
+        }
+        Kind::SegmentScore => {
+            let ids = required(info, filters, "ContactId", contact_id_hint(rel.kind))?;
+            let Some(account) = account else {
+                return Ok(Vec::new());
+            };
+            ids.into_iter()
+                .map(|id| {
+                    let call = ucl_call(account, &["contactReport", "id", &id, "scores"]);
+                    Part::new(call, false, Items::AnyOf(&["scores", "result"]))
+                        .inject("__contact_id", id)
                 })
                 .collect()
         }
@@ -216,7 +299,7 @@ pub(crate) fn plan(
             Items::Root,
         )],
         Kind::Account => vec![Part::new(api_call(&["account"], ""), false, Items::One)],
-        Kind::Hardbounce | Kind::Spamcomplaint | Kind::SubscriptionOptOuts => {
+        Kind::Hardbounce | Kind::Spamcomplaint | Kind::SubscriptionOptOuts | Kind::Optout => {
             let segment = match rel.kind {
                 Kind::Hardbounce => "hardbounce",
                 Kind::Spamcomplaint => "spamcomplaint",
@@ -316,6 +399,31 @@ pub(crate) fn plan(
         }
     };
     Ok(parts)
+}
+
+/// One call of a folder array, keeping the rows the `FolderName` and `Id` filters allow.
+fn folder_part(info: &TableInfo, filters: &[Filter], call: Call, group_key: &'static str) -> Part {
+    let mut part = Part::new(call, false, Items::Folders(group_key));
+    part.keep
+        .extend(values(info, filters, "FolderName").map(|f| ("/folderName", f)));
+    part.keep
+        .extend(values(info, filters, "Id").map(|ids| ("/id", ids)));
+    part
+}
+
+/// The list id of a record id (`l-0001:12` → `l-0001`), if it has that shape.
+fn record_list(id: &str) -> Option<&str> {
+    let (list, n) = id.split_once(':')?;
+    (!list.is_empty() && !n.is_empty() && !n.contains(':')).then_some(list)
+}
+
+/// `GET {base}/ucl/v2/{account}/{segments...}`; a trailing `""` gives the trailing `/` the
+/// spec's listing paths have.
+fn ucl_call(account: &str, segments: &[&str]) -> Call {
+    let path = ["ucl", "v2", account]
+        .into_iter()
+        .chain(segments.iter().copied());
+    Call::get(path, "")
 }
 
 /// Exclusive bounds (`after < t < before`) for one date-qualifier column.

@@ -31,6 +31,12 @@ pub(crate) enum Items {
     One,
     /// `folders[].programs[]`.
     Programs,
+    /// A folder array without paging (`[{"entries": [...], <key>: folder}]`): the rows are
+    /// the entries, each given `folderName` from its group's `key` (`name` or `folder`).
+    Folders(&'static str),
+    /// The body is an array, or an object with the array under the first of these keys
+    /// present. For answers whose envelope is a GUESS, so either reading works.
+    AnyOf(&'static [&'static str]),
     /// A list download: `headers` and `data` rows aligned to them.
     Table,
 }
@@ -41,14 +47,18 @@ pub(crate) struct Part {
     pub(crate) call: Call,
     /// Read with `count`/`offset` until `totalCount`.
     pub(crate) paged: bool,
+    /// Paged with `page` (from 0) and `pageSize` instead (the `/ucl/v2` family).
+    pub(crate) page_numbers: bool,
     pub(crate) items: Items,
     /// Fields set on every row object (pseudo columns: the filter value that chose the rows).
     pub(crate) inject: Vec<(&'static str, J)>,
     /// Body fields copied onto every row object: (field, JSON pointer in the body).
     pub(crate) lift: Vec<(&'static str, &'static str)>,
-    /// Keep only rows whose field (a JSON pointer) is one of the values: filters the
-    /// connector applies itself because the endpoint has no parameter for them.
-    pub(crate) keep: Option<(&'static str, Vec<String>)>,
+    /// Keep only rows whose field (a JSON pointer) is one of the values, for each entry:
+    /// filters the connector applies itself because the endpoint has no parameter for them.
+    pub(crate) keep: Vec<(&'static str, Vec<String>)>,
+    /// Row fields holding Unix seconds (`/ucl/v2`), turned into milliseconds before decoding.
+    pub(crate) seconds: &'static [&'static str],
     /// `__view` from `id` (ContactList.ViewName).
     pub(crate) views: Option<Arc<HashMap<String, String>>>,
 }
@@ -58,10 +68,12 @@ impl Part {
         Self {
             call,
             paged,
+            page_numbers: false,
             items,
             inject: Vec::new(),
             lift: Vec::new(),
-            keep: None,
+            keep: Vec::new(),
+            seconds: &[],
             views: None,
         }
     }
@@ -85,6 +97,48 @@ pub(crate) struct Scan {
     pub(crate) page_size: u64,
     pub(crate) limit: Option<u64>,
     pub(crate) concurrency: usize,
+}
+
+/// The entries of a folder array, each with `folderName` set from its group's `key`.
+fn folder_rows(body: &J, key: &str) -> Vec<J> {
+    let mut rows = Vec::new();
+    for group in body.as_array().into_iter().flatten() {
+        let folder = group.get(key).cloned().unwrap_or(J::Null);
+        for entry in group
+            .get("entries")
+            .and_then(J::as_array)
+            .into_iter()
+            .flatten()
+        {
+            let mut entry = entry.clone();
+            if let Some(obj) = entry.as_object_mut() {
+                obj.insert("folderName".to_owned(), folder.clone());
+            }
+            rows.push(entry);
+        }
+    }
+    rows
+}
+
+/// Unix seconds (a number or a numeric string) as milliseconds.
+fn seconds_to_ms(v: &J) -> Option<i64> {
+    crate::dates::unix_seconds_ms(v)
+}
+
+/// `batch` cut into slices of at most `size` rows (zero-copy); an empty batch stays one.
+fn slices(batch: Result<RecordBatch, Error>, size: usize) -> Vec<Result<RecordBatch, Error>> {
+    let batch = match batch {
+        Ok(b) => b,
+        Err(e) => return vec![Err(e)],
+    };
+    let rows = batch.num_rows();
+    if rows <= size {
+        return vec![Ok(batch)];
+    }
+    (0..rows)
+        .step_by(size.max(1))
+        .map(|start| Ok(batch.slice(start, size.min(rows - start))))
+        .collect()
 }
 
 /// A decoded page: its batch, the `totalCount` it announced and the rows the API sent.
@@ -111,12 +165,22 @@ impl Scan {
     async fn fetch(&self, part: &Part, page: Option<(u64, u64)>) -> Result<Page, Error> {
         let mut call = part.call.clone();
         call.context = self.context();
-        if let Some((offset, count)) = page {
-            call = call
-                .param("count", count.to_string())
-                .param("offset", offset.to_string());
+        match page {
+            // `page` counts pages of `pageSize` rows: offsets are multiples of the size.
+            Some((offset, count)) if part.page_numbers => {
+                call = call
+                    .param("page", (offset / count.max(1)).to_string())
+                    .param("pageSize", count.to_string());
+            }
+            Some((offset, count)) => {
+                call = call
+                    .param("count", count.to_string())
+                    .param("offset", offset.to_string());
+            }
+            None => {}
         }
-        let body: J = self.client.json(&call).await?;
+        // Errors name the ids of the call (list, message, period), which Act-On's do not.
+        let body: J = self.client.json(&call).await.map_err(|e| e.about(&call))?;
         let total = body.get("totalCount").and_then(|t| match t {
             J::Number(n) => n.as_u64(),
             J::String(s) => s.parse().ok(),
@@ -158,6 +222,15 @@ impl Scan {
                 .cloned()
                 .collect(),
             Items::Table => Vec::new(),
+            Items::Folders(key) => folder_rows(&body, key),
+            Items::AnyOf(keys) => match &body {
+                J::Array(a) => a.clone(),
+                _ => keys
+                    .iter()
+                    .find_map(|k| body.get(*k).and_then(J::as_array))
+                    .cloned()
+                    .unwrap_or_default(),
+            },
         };
         let got = rows.len() as u64;
         for row in &mut rows {
@@ -166,6 +239,11 @@ impl Scan {
             };
             for (field, value) in &part.inject {
                 obj.insert((*field).to_owned(), value.clone());
+            }
+            for field in part.seconds {
+                if let Some(ms) = obj.get(*field).and_then(seconds_to_ms) {
+                    obj.insert((*field).to_owned(), J::from(ms));
+                }
             }
             for (field, pointer) in &part.lift {
                 if let Some(v) = body.pointer(pointer) {
@@ -181,7 +259,7 @@ impl Scan {
                 obj.insert("__view".to_owned(), J::String(view.clone()));
             }
         }
-        if let Some((pointer, values)) = &part.keep {
+        for (pointer, values) in &part.keep {
             rows.retain(|r| {
                 r.pointer(pointer)
                     .and_then(J::as_str)
@@ -198,11 +276,20 @@ impl Scan {
             return stream::empty().boxed();
         };
         if !part.paged {
+            // One answer holds every row (folder arrays): hand it on in pages of the page
+            // size, so batches look the same as for paged endpoints.
+            let size = usize::try_from(self.page_size.max(1)).unwrap_or(usize::MAX);
             return stream::once(async move { self.fetch(&part, None).await.map(|p| p.batch) })
+                .flat_map(move |batch| stream::iter(slices(batch, size)))
                 .boxed();
         }
         let page_size = self.page_size.max(1);
-        let first_count = limit.map_or(page_size, |l| l.min(page_size)).max(1);
+        // Page numbers address pages of one fixed size, so every request asks for a full one.
+        let first_count = if part.page_numbers {
+            page_size
+        } else {
+            limit.map_or(page_size, |l| l.min(page_size)).max(1)
+        };
         let part = Arc::new(part);
         stream::once({
             let scan = self.clone();
@@ -219,17 +306,24 @@ impl Scan {
             if got == 0 {
                 return head.boxed();
             }
-            // A server that sends fewer rows than asked has a lower maximum: step by what it sent.
-            let step = if got < first_count { got } else { page_size };
+            // A server that sends fewer rows than asked has a lower maximum: step by what it
+            // sent. Numbered pages keep their size (a short page may only mean fewer rows).
+            let (from, step) = if part.page_numbers {
+                (first_count, first_count)
+            } else if got < first_count {
+                (got, got)
+            } else {
+                (got, page_size)
+            };
             let rest: Pages = match total {
                 Some(total) => {
                     let end = limit.map_or(total, |l| l.min(total));
-                    self.clone().known_pages(part.clone(), got, end, step)
+                    self.clone().known_pages(part.clone(), from, end, step)
                 }
                 // Without a total, read on while pages come back full.
                 None if got == first_count => {
                     self.clone()
-                        .sequential_pages(part.clone(), got, step, limit)
+                        .sequential_pages(part.clone(), from, step, limit)
                 }
                 None => stream::empty().boxed(),
             };
@@ -247,7 +341,11 @@ impl Scan {
                 let scan = self.clone();
                 let part = part.clone();
                 async move {
-                    let count = step.min(end - offset);
+                    let count = if part.page_numbers {
+                        step
+                    } else {
+                        step.min(end - offset)
+                    };
                     scan.fetch(&part, Some((offset, count)))
                         .await
                         .map(|p| p.batch)
@@ -270,7 +368,11 @@ impl Scan {
             let part = part.clone();
             async move {
                 let offset = offset?;
-                let count = limit.map_or(step, |l| step.min(l.saturating_sub(offset)));
+                let count = match limit {
+                    Some(l) if offset >= l => 0,
+                    Some(l) if !part.page_numbers => step.min(l - offset),
+                    _ => step,
+                };
                 if count == 0 {
                     return None;
                 }

@@ -13,12 +13,18 @@ use source_core::{
 
 use crate::client::{self, Client, api_call};
 use crate::pacer::{self, Pacer};
-use crate::views::{self, CREATED_DATE, Kind, ListEntry, MODIFIED_DATE, Relation};
-use crate::{Error, pushdown, scan};
+use crate::views::{
+    self, CREATED_DATE, Kind, ListEntry, MODIFIED_DATE, Relation, SCORE_SUFFIX, SEGMENT_PREFIX,
+};
+use crate::{Error, pushdown, scan, write};
+use arrow_array::RecordBatch;
+use source_core::WriteOutcome;
 use source_http::ApiClient;
 
 /// The most rows a `/api/1` page returns (`count` ≤ 1000).
 pub const MAX_PAGE_SIZE: u64 = 1000;
+/// Segments per page of `GET /ucl/v2/{accountId}/segment/` (the spec's default).
+const SEGMENT_PAGE_SIZE: u64 = 50;
 /// Pages requested at once when their offsets are known.
 pub const DEFAULT_CONCURRENCY: usize = 8;
 
@@ -69,6 +75,10 @@ struct Inner {
     max_rows: Option<u64>,
     lists: tokio::sync::Mutex<Option<Arc<Vec<ListEntry>>>>,
     headers: Mutex<HashMap<String, Arc<ListHeaders>>>,
+    /// UCL segments, named like lists (`Segment_<Name>`).
+    segments: tokio::sync::Mutex<Option<Arc<Vec<ListEntry>>>>,
+    /// The account id of `/ucl/v2/{accountId}/…` paths, from `GET /api/1/account`.
+    account_id: tokio::sync::Mutex<Option<String>>,
 }
 
 /// Identifies the account whose allowance requests consume, without keeping secrets.
@@ -105,8 +115,11 @@ struct ListAsset {
     name: Option<String>,
     #[serde(default, rename = "folderName")]
     folder_name: Option<String>,
+    /// The older pages' `size`; the spec copy has `sourceSize`, a string (read both).
     #[serde(default)]
     size: Option<J>,
+    #[serde(default, rename = "sourceSize")]
+    source_size: Option<J>,
 }
 
 #[derive(serde::Deserialize)]
@@ -121,8 +134,9 @@ struct AssetsPage {
 struct HeadersPage {
     #[serde(default)]
     headers: Vec<String>,
+    /// An index into `headers` (spec copy, D3) or a header name (older pages).
     #[serde(default, rename = "emailColumn")]
-    email_column: Option<String>,
+    email_column: Option<J>,
 }
 
 impl ActOnSource {
@@ -153,6 +167,8 @@ impl ActOnSource {
                 max_rows: config.common.max_rows.filter(|m| *m > 0),
                 lists: tokio::sync::Mutex::new(None),
                 headers: Mutex::new(HashMap::new()),
+                segments: tokio::sync::Mutex::new(None),
+                account_id: tokio::sync::Mutex::new(None),
             }),
         })
     }
@@ -165,6 +181,16 @@ impl ActOnSource {
     /// The page size in use (`Pagesize`, capped at [`MAX_PAGE_SIZE`]).
     pub fn page_size(&self) -> u64 {
         self.inner.page_size
+    }
+
+    /// The paced client, for procedures (writes of [`crate::procedures`]).
+    pub(crate) fn client(&self) -> &Client {
+        &self.inner.client
+    }
+
+    /// The contact lists, re-read from Act-On (procedures resolve names with it).
+    pub(crate) async fn fresh_lists(&self) -> Result<Arc<Vec<ListEntry>>, Error> {
+        self.load_lists().await
     }
 
     /// Reads the contact lists and names their views.
@@ -188,11 +214,8 @@ impl ActOnSource {
                     name: asset.name.unwrap_or_else(|| id.clone()),
                     id,
                     folder: asset.folder_name,
-                    size: asset.size.as_ref().and_then(|s| match s {
-                        J::Number(n) => n.as_u64(),
-                        J::String(s) => s.parse().ok(),
-                        _ => None,
-                    }),
+                    size: crate::decode::count(asset.size.as_ref())
+                        .or_else(|| crate::decode::count(asset.source_size.as_ref())),
                     view: String::new(),
                 });
             }
@@ -234,9 +257,10 @@ impl ActOnSource {
         .param("count", "1")
         .param("offset", "0");
         let page: HeadersPage = self.inner.client.json(&call).await?;
+        let email_column = crate::decode::email_column(page.email_column.as_ref(), &page.headers);
         let headers = Arc::new(ListHeaders {
             headers: page.headers,
-            email_column: page.email_column.filter(|e| !e.is_empty()),
+            email_column,
         });
         self.inner
             .headers
@@ -255,26 +279,128 @@ impl ActOnSource {
         ))
     }
 
+    /// The account id UCL paths need (one `GET /api/1/account` per connection).
+    async fn account_id(&self) -> Result<String, Error> {
+        let mut cached = self.inner.account_id.lock().await;
+        if let Some(id) = cached.as_ref() {
+            return Ok(id.clone());
+        }
+        let call = api_call(&["account"], "reading the account id for /ucl/v2");
+        let body: J = self.inner.client.json(&call).await?;
+        let id = match body.get("account_id").or_else(|| body.get("accountId")) {
+            Some(J::Number(n)) => n.to_string(),
+            Some(J::String(s)) if !s.is_empty() => s.clone(),
+            _ => {
+                return Err(Error::decode(
+                    "reading the account id for /ucl/v2",
+                    "the account has no `account_id`",
+                ));
+            }
+        };
+        *cached = Some(id.clone());
+        Ok(id)
+    }
+
+    /// Reads the UCL segments (`page`/`pageSize` paging) and names their views.
+    async fn load_segments(&self) -> Result<Arc<Vec<ListEntry>>, Error> {
+        let account = self.account_id().await?;
+        let mut segments = Vec::new();
+        for page in 0u64.. {
+            let call = source_http::Call::get(
+                ["ucl", "v2", account.as_str(), "segment", ""],
+                "listing segments",
+            )
+            .param("page", page.to_string())
+            .param("pageSize", SEGMENT_PAGE_SIZE.to_string());
+            let body: J = self.inner.client.json(&call).await?;
+            let items = segment_items(&body);
+            let got = items.len() as u64;
+            segments.extend(items);
+            let total = body.get("totalCount").and_then(J::as_u64);
+            let seen = (page + 1) * SEGMENT_PAGE_SIZE;
+            if got < SEGMENT_PAGE_SIZE || total.is_some_and(|t| seen >= t) {
+                break;
+            }
+        }
+        views::assign_segment_names(&mut segments);
+        let segments = Arc::new(segments);
+        *self.inner.segments.lock().await = Some(segments.clone());
+        Ok(segments)
+    }
+
+    async fn segments(&self) -> Result<Arc<Vec<ListEntry>>, Error> {
+        let cached = self.inner.segments.lock().await.clone();
+        match cached {
+            Some(s) => Ok(s),
+            None => self.load_segments().await,
+        }
+    }
+
+    /// `Segment_<Name>` or `Segment_<Name>_Score`, reloading the segments once when unknown.
+    async fn segment_relation(&self, name: &str) -> Result<Option<Relation>, Error> {
+        let mut segments = self.segments().await?;
+        if lookup(&segments, name).is_none() {
+            segments = self.load_segments().await?;
+        }
+        Ok(lookup(&segments, name).map(|(entry, score)| {
+            if score {
+                views::segment_score_view(entry)
+            } else {
+                views::segment_view(entry)
+            }
+        }))
+    }
+
     /// The relation called `name`; list views reload the catalog once when not known yet.
     async fn relation(&self, name: &str) -> source_core::Result<Relation> {
         let statics = views::static_views();
         if let Some(r) = find(&statics, name, |r| &r.info.name) {
             return Ok(r.clone());
         }
+        let segment_named = name
+            .get(..SEGMENT_PREFIX.len())
+            .is_some_and(|p| p.eq_ignore_ascii_case(SEGMENT_PREFIX));
+        if segment_named && let Some(r) = self.segment_relation(name).await? {
+            return Ok(r);
+        }
         let mut lists = self.lists().await?;
-        if find(&lists, name, |l| &l.view).is_none() {
+        if lookup(&lists, name).is_none() {
             lists = self.load_lists().await?;
         }
-        match find(&lists, name, |l| &l.view) {
-            Some(entry) => Ok(self.list_relation(entry).await?),
-            None => Err(source_core::Error::unknown_table(
-                name,
-                statics
-                    .iter()
-                    .map(|r| r.info.name.clone())
-                    .chain(lists.iter().map(|l| l.view.clone())),
-            )),
+        match lookup(&lists, name) {
+            Some((entry, false)) => Ok(self.list_relation(entry).await?),
+            Some((entry, true)) => Ok(views::list_score_view(entry)),
+            None => {
+                let segments = self.inner.segments.lock().await.clone().unwrap_or_default();
+                Err(source_core::Error::unknown_table(
+                    name,
+                    statics
+                        .iter()
+                        .map(|r| r.info.name.clone())
+                        .chain(lists.iter().map(|l| l.view.clone()))
+                        .chain(segments.iter().map(|s| s.view.clone())),
+                ))
+            }
         }
+    }
+
+    /// The segment views for `list_tables`: none when the account has no UCL access (403,
+    /// 404), so the other objects stay listed.
+    async fn segment_tables(&self) -> Result<Vec<TableInfo>, Error> {
+        let segments = match self.load_segments().await {
+            Ok(s) => s,
+            Err(e) if matches!(e.status(), Some(403 | 404)) => return Ok(Vec::new()),
+            Err(e) => return Err(e),
+        };
+        Ok(segments
+            .iter()
+            .flat_map(|s| {
+                [
+                    views::segment_view(s).info,
+                    views::segment_score_view(s).info,
+                ]
+            })
+            .collect())
     }
 
     fn scan_relation(
@@ -282,6 +408,7 @@ impl ActOnSource {
         rel: &Relation,
         request: ScanRequest,
         views: Arc<HashMap<String, String>>,
+        account: Option<&str>,
     ) -> source_core::Result<RecordBatchStream> {
         let info = &rel.info;
         for f in &request.filters {
@@ -310,7 +437,9 @@ impl ActOnSource {
         if rel.kind == Kind::List {
             let dates = [CREATED_DATE, MODIFIED_DATE];
             let wants_dates = cols.iter().any(|c| dates.contains(&c.name.as_str()));
-            if projection.is_some() {
+            // `fields` and `datequalifiers` cannot be combined (spec copy, D2): with a date
+            // column the whole record is read.
+            if projection.is_some() && !wants_dates {
                 let mut fields: Vec<&str> = cols
                     .iter()
                     .filter(|c| !dates.contains(&c.name.as_str()))
@@ -349,7 +478,7 @@ impl ActOnSource {
                 }
             }
         }
-        let parts = pushdown::plan(rel, &request.filters, views, list_query)?;
+        let parts = pushdown::plan(rel, &request.filters, views, list_query, account)?;
         if limit == Some(0) || parts.is_empty() {
             return Ok(RecordBatchStream::empty(schema));
         }
@@ -367,6 +496,51 @@ impl ActOnSource {
     }
 }
 
+/// The segment listing's entries: the body is an array or holds one under a known key
+/// (GUESS: the spec shows `{}`).
+fn segment_items(body: &J) -> Vec<ListEntry> {
+    let items = match body {
+        J::Array(a) => Some(a),
+        _ => ["segments", "result", "content", "data"]
+            .iter()
+            .find_map(|k| body.get(*k).and_then(J::as_array)),
+    };
+    items
+        .into_iter()
+        .flatten()
+        .filter_map(|s| {
+            let id = match s.get("id")? {
+                J::String(id) => id.clone(),
+                J::Number(n) => n.to_string(),
+                _ => return None,
+            };
+            Some(ListEntry {
+                name: s
+                    .get("name")
+                    .and_then(J::as_str)
+                    .map_or_else(|| id.clone(), str::to_owned),
+                id,
+                folder: None,
+                size: s.get("contactCount").and_then(J::as_u64),
+                view: String::new(),
+            })
+        })
+        .collect()
+}
+
+/// The entry whose view is `name` (`false`), or whose score view is (`true`).
+fn lookup<'a>(entries: &'a [ListEntry], name: &str) -> Option<(&'a ListEntry, bool)> {
+    if let Some(e) = find(entries, name, |e| &e.view) {
+        return Some((e, false));
+    }
+    let cut = name.len().checked_sub(SCORE_SUFFIX.len())?;
+    let (base, suffix) = (name.get(..cut)?, name.get(cut..)?);
+    if !suffix.eq_ignore_ascii_case(SCORE_SUFFIX) {
+        return None;
+    }
+    find(entries, base, |e| &e.view).map(|e| (e, true))
+}
+
 fn find<'a, T>(items: &'a [T], name: &str, key: impl Fn(&T) -> &String) -> Option<&'a T> {
     items
         .iter()
@@ -377,6 +551,16 @@ fn find<'a, T>(items: &'a [T], name: &str, key: impl Fn(&T) -> &String) -> Optio
 impl DataSource for ActOnSource {
     fn name(&self) -> &str {
         "acton"
+    }
+
+    fn request_stats(&self) -> Option<source_core::RequestStats> {
+        let pacer = self.pacer();
+        let (max, window) = pacer.limit();
+        Some(source_core::RequestStats {
+            sent: pacer.sent(),
+            per_second: (max > 0 && !window.is_zero())
+                .then(|| f64::from(max) / window.as_secs_f64()),
+        })
     }
 
     /// The static views, then one view per contact list (one request for the lists and one
@@ -396,7 +580,12 @@ impl DataSource for ActOnSource {
                 .buffered(concurrency)
                 .try_collect()
                 .await?;
-            tables.extend(list_views.into_iter().map(|r| r.info));
+            // `buffered` keeps the order: each view follows its entry.
+            for (entry, list) in lists.iter().zip(list_views) {
+                tables.push(list.info);
+                tables.push(views::list_score_view(entry).info);
+            }
+            tables.extend(self.segment_tables().await?);
             Ok(tables)
         })
     }
@@ -427,7 +616,47 @@ impl DataSource for ActOnSource {
             } else {
                 Arc::new(HashMap::new())
             };
-            self.scan_relation(&rel, request, views)
+            let account = match rel.kind {
+                Kind::Segment | Kind::SegmentScore => Some(self.account_id().await?),
+                _ => None,
+            };
+            self.scan_relation(&rel, request, views, account.as_deref())
+        })
+    }
+
+    /// `List_<Name>`: one `POST …/record` per row (see [`crate::write`]).
+    fn insert<'a>(
+        &'a self,
+        table: &'a str,
+        rows: RecordBatch,
+    ) -> BoxFuture<'a, source_core::Result<WriteOutcome>> {
+        Box::pin(async move {
+            let rel = self.relation(table).await?;
+            write::insert(&self.inner.client, &rel, &rows).await
+        })
+    }
+
+    /// `List_<Name>` by `ContactId`: one `PUT …/record/{id}` per row.
+    fn update<'a>(
+        &'a self,
+        table: &'a str,
+        rows: RecordBatch,
+    ) -> BoxFuture<'a, source_core::Result<WriteOutcome>> {
+        Box::pin(async move {
+            let rel = self.relation(table).await?;
+            write::update(&self.inner.client, &rel, &rows).await
+        })
+    }
+
+    /// `List_<Name>` by `ContactId`: `DELETE …/record?contactids=` in calls of at most 100.
+    fn delete<'a>(
+        &'a self,
+        table: &'a str,
+        keys: RecordBatch,
+    ) -> BoxFuture<'a, source_core::Result<WriteOutcome>> {
+        Box::pin(async move {
+            let rel = self.relation(table).await?;
+            write::delete(&self.inner.client, &rel, &keys).await
         })
     }
 }

@@ -3,6 +3,8 @@
 use arrow_schema::DataType;
 use source_core::{ColumnInfo, TableInfo, TableKind, Writable};
 
+use crate::write::CONTACT_ID;
+
 /// The value type of a column.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Ty {
@@ -59,6 +61,19 @@ pub(crate) enum Kind {
     ReportsByPeriod,
     ContactList,
     List,
+    Campaigns,
+    Categories,
+    LandingPages,
+    Header,
+    Footer,
+    Optout,
+    ScoreDetails,
+    /// `List_<Name>_Score`: per-record facts of one list.
+    ListScore,
+    /// `Segment_<Name>`: the contacts of one UCL segment.
+    Segment,
+    /// `Segment_<Name>_Score`: per-contact UCL score cards.
+    SegmentScore,
 }
 
 /// A view: its metadata, the endpoint family and each column's source.
@@ -66,7 +81,7 @@ pub(crate) enum Kind {
 pub(crate) struct Relation {
     pub(crate) info: TableInfo,
     pub(crate) kind: Kind,
-    /// The list id (`l-0001`) of a list view.
+    /// The list id (`l-0001`) of a list view, or the segment id (`g-0001`) of a segment view.
     pub(crate) list_id: Option<String>,
     /// Parallel to `info.columns`.
     pub(crate) cols: Vec<Col>,
@@ -169,39 +184,54 @@ const fn p(name: &'static str, ty: Ty, key: &'static str, desc: &'static str) ->
 use Ty::{Bool, Int, Str, Ts};
 
 const MESSAGES: &[Def] = &[
-    k("Id", Str, "/msg_id|/id", "The Id of the message."),
+    k("Id", Str, "/msgId|/msg_id|/id", "The Id of the message."),
     c(
         "Timestamp",
         Ts,
-        "/timestamp",
+        "/timeStamp|/timestamp",
         "The date/time the message was sent.",
     ),
-    c("Title", Str, "/title", "The title of the message."),
+    c("Title", Str, "/title|/name", "The title of the message."),
     c(
         "FolderName",
         Str,
         "/folderName|/folder_name",
         "The folder where the message is contained.",
     ),
-    c("MsgType", Str, "/msg_type|/type", "The message type."),
+    c(
+        "MsgType",
+        Str,
+        "/msgType|/msg_type|/type",
+        "The message type.",
+    ),
     c(
         "TimeWhen",
         Str,
-        "/time_when",
+        "/timeWhen|/time_when",
         "The human-readable time of the message.",
     ),
-    c("SenderName", Str, "/sender_name", "The name of the sender."),
-    c("SenderId", Str, "/sender_id", "The Id of the sender."),
+    c(
+        "SenderName",
+        Str,
+        "/senderName|/sender_name",
+        "The name of the sender.",
+    ),
+    c(
+        "SenderId",
+        Str,
+        "/senderId|/sender_id",
+        "The Id of the sender.",
+    ),
     c(
         "IsTextOnly",
         Bool,
-        "/is_text_only",
+        "/isTextOnly|/is_text_only",
         "Whether the message only contains text.",
     ),
     c(
         "SenderEmail",
         Str,
-        "/sender_email",
+        "/senderEmail|/sender_email",
         "The email of the sender.",
     ),
     c(
@@ -236,17 +266,22 @@ const IMAGES: &[Def] = &[
     c(
         "CreationTime",
         Ts,
-        "/creationTime|/created",
+        "/creation_time|/creationTime|/created",
         "The date/time the image was created.",
     ),
     c(
         "LastModified",
         Ts,
-        "/lastModified|/modified",
+        "/last_modified|/lastModified|/modified",
         "The date/time the image was last modified.",
     ),
     c("ImageUrl", Str, "/imageUrl|/url", "The image's URL."),
-    c("ThumbUrl", Str, "/thumbUrl", "The image's thumbnail URL."),
+    c(
+        "ThumbUrl",
+        Str,
+        "/thumb|/thumbUrl",
+        "The image's thumbnail URL.",
+    ),
     c("Size", Int, "/size", "The size of the image in bytes."),
     c("Width", Str, "/width", "The width of the image."),
     c("Height", Str, "/height", "The height of the image."),
@@ -264,16 +299,22 @@ const MEDIA: &[Def] = &[
     c(
         "CreationTime",
         Ts,
-        "/creationTime|/created",
+        "/creation_time|/creationTime|/created",
         "The date/time the file was created.",
     ),
     c(
         "LastModified",
         Ts,
-        "/lastModified|/modified",
+        "/last_modified|/lastModified|/modified",
         "The date/time the file was last modified.",
     ),
     c("Url", Str, "/url", "The file's URL."),
+    c(
+        "TargetUrl",
+        Str,
+        "/target_url",
+        "The target of a media link (NULL for a file).",
+    ),
     c("Size", Int, "/size", "The size of the file in bytes."),
     c(
         "MimeType",
@@ -428,10 +469,20 @@ const REPORTS: &[Def] = &[
         "/clicked/1",
         "Total clicks (second element of `clicked`).",
     ),
-    c("OptOut", Int, "/optOut", "Opt-outs."),
-    c("SpamComplaint", Int, "/spamComplaint", "Spam complaints."),
+    c("OptOut", Int, "/optout|/optOut", "Opt-outs."),
+    c(
+        "SpamComplaint",
+        Int,
+        "/spam|/spamComplaint",
+        "Spam complaints.",
+    ),
     c("Suppressed", Int, "/suppressed", "Suppressed recipients."),
-    c("NotSent", Int, "/notSent", "Recipients not sent to."),
+    c(
+        "NotSent",
+        Int,
+        "/notSent|/notsent/0",
+        "Recipients not sent to.",
+    ),
     c(
         "SentTo",
         Str,
@@ -490,7 +541,7 @@ const BY_PERIOD: &[Def] = &[
     c("Opened", Int, "/opened", "Opens that day."),
     c("Clicked", Int, "/clicked", "Clicks that day."),
     c("Bounced", Int, "/bounced", "Bounces that day."),
-    c("OptOut", Int, "/optOut", "Opt-outs that day."),
+    c("OptOut", Int, "/optedOut|/optOut", "Opt-outs that day."),
     c(
         "SpamComplaint",
         Int,
@@ -524,7 +575,12 @@ const CONTACT_LIST: &[Def] = &[
         "/tsLastCounted",
         "When the list was last counted.",
     ),
-    c("SourceTimestamp", Ts, "/tsSource", "The source timestamp."),
+    c(
+        "SourceTimestamp",
+        Ts,
+        "/tsSource|/sourceTS",
+        "The source timestamp.",
+    ),
     p(
         "ListingType",
         Str,
@@ -532,6 +588,256 @@ const CONTACT_LIST: &[Def] = &[
         "Filter: CONTACT_LIST, SEED_LIST, SUPPRESSION_LIST, SEGMENT_LIST or EXTERNAL_LIST (all when absent).",
     ),
 ];
+
+// ---------- objects added for CData parity (issue 19) ----------
+// Folder arrays are flattened: each entry gets `folderName` from its group. Fields the spec
+// copy shows only as `{}` (headers, footers, campaigns, categories, UCL) are GUESSes, listed
+// in docs/acton-wire-shapes.md ("New objects").
+
+const LANDING_PAGES: &[Def] = &[
+    k("Id", Str, "/id", "The Id of the landing page (`p-0001`)."),
+    c(
+        "FolderName",
+        Str,
+        "/folderName|/folder",
+        "The folder that contains the page.",
+    ),
+    c("Title", Str, "/title", "The title of the page."),
+    c("Url", Str, "/url", "The page's public URL."),
+    c(
+        "CreationTime",
+        Ts,
+        "/creation_time|/creationTime",
+        "The date/time the page was created.",
+    ),
+    c(
+        "LastModified",
+        Ts,
+        "/modified|/last_modified|/lastModified",
+        "The date/time the page was last modified.",
+    ),
+];
+
+/// Headers and footers (GUESS: the same fields as landing pages, without a URL).
+const HEADERS_FOOTERS: &[Def] = &[
+    k(
+        "Id",
+        Str,
+        "/id",
+        "The Id (footer 0 is the account's default footer).",
+    ),
+    c(
+        "FolderName",
+        Str,
+        "/folderName|/folder",
+        "The folder that contains it.",
+    ),
+    c("Title", Str, "/title|/name", "The title."),
+    c(
+        "CreationTime",
+        Ts,
+        "/creation_time|/creationTime",
+        "The date/time it was created.",
+    ),
+    c(
+        "LastModified",
+        Ts,
+        "/modified|/last_modified|/lastModified",
+        "The date/time it was last modified.",
+    ),
+];
+
+/// GUESS: the spec shows `{}` for `GET /api/1/campaigns`.
+const CAMPAIGNS: &[Def] = &[
+    k("Id", Str, "/id", "The Id of the campaign."),
+    c("Name", Str, "/name", "The name of the campaign."),
+    c(
+        "Description",
+        Str,
+        "/description",
+        "The description of the campaign.",
+    ),
+    c("Status", Str, "/status", "The status of the campaign."),
+    c(
+        "CreationTime",
+        Ts,
+        "/creation_time|/created",
+        "The date/time the campaign was created.",
+    ),
+    c(
+        "LastModified",
+        Ts,
+        "/modified|/last_modified",
+        "The date/time the campaign was last modified.",
+    ),
+];
+
+/// GUESS: the spec shows no body for `GET /api/1/subscription/category`.
+const CATEGORIES: &[Def] = &[
+    k(
+        "Id",
+        Str,
+        "/id",
+        "The Id of the subscription category (a message's `categoryid`).",
+    ),
+    c(
+        "Name",
+        Str,
+        "/name",
+        "The name (the `category` of subscription opt-outs).",
+    ),
+    c(
+        "Description",
+        Str,
+        "/description",
+        "The description of the category.",
+    ),
+];
+
+/// One row per entry of a record's activity list (`GET …/record/{id}/facts`).
+const SCORE_DETAILS: &[Def] = &[
+    p(
+        "ContactId",
+        Str,
+        "/__contact_id",
+        "Required filter: the record id (`l-0001:12`).",
+    ),
+    c(
+        "Score",
+        Int,
+        "/__score",
+        "The contact's score (`activity.score`).",
+    ),
+    c("Action", Str, "/action", "The activity."),
+    c("Timestamp", Ts, "/ts", "When it happened."),
+    c(
+        "Detail",
+        Str,
+        "/detail",
+        "What it concerned (message, page).",
+    ),
+];
+
+/// One row per record of a list (`activity` of `GET …/record/{id}/facts`); GUESS: the
+/// activity fields other than `score`.
+const LIST_SCORE: &[Def] = &[
+    p(
+        "ContactId",
+        Str,
+        "/__contact_id",
+        "Required filter: the record id of the list (`l-0001:12`).",
+    ),
+    c("Score", Int, "/activity/score", "The contact's score."),
+    c("EmailOpens", Int, "/activity/emailOpens", "E-mail opens."),
+    c(
+        "EmailClicks",
+        Int,
+        "/activity/emailClicks",
+        "E-mail clicks.",
+    ),
+    c(
+        "WebPageVisits",
+        Int,
+        "/activity/webPageVisits",
+        "Web page visits.",
+    ),
+    c(
+        "LastActivity",
+        Ts,
+        "/activity/lastActivity",
+        "When the contact was last active.",
+    ),
+];
+
+/// UCL contacts of a segment: the spec's contact fields; times are Unix seconds.
+const SEGMENT_CONTACTS: &[Def] = &[
+    k("Id", Str, "/id", "The UCL contact id."),
+    c("Email", Str, "/email", "The e-mail address."),
+    c("FirstName", Str, "/firstName", "The first name."),
+    c("LastName", Str, "/lastName", "The last name."),
+    c("Company", Str, "/company", "The company."),
+    c(
+        "BusinessPhone",
+        Str,
+        "/businessPhone",
+        "The business phone number.",
+    ),
+    c("BusinessCity", Str, "/businessCity", "The business city."),
+    c(
+        "BusinessState",
+        Str,
+        "/businessState",
+        "The business state.",
+    ),
+    c(
+        "BusinessCountry",
+        Str,
+        "/businessCountry",
+        "The business country.",
+    ),
+    c(
+        "BusinessZip",
+        Str,
+        "/businessZip",
+        "The business postal code.",
+    ),
+    c(
+        "ActonPrimaryScore",
+        Int,
+        "/actonPrimaryScore",
+        "The Act-On primary score.",
+    ),
+    c(
+        "CreatedDate",
+        Ts,
+        "/createdDate",
+        "When the contact was created.",
+    ),
+    c(
+        "UpdatedDate",
+        Ts,
+        "/updatedDate",
+        "When the contact was last updated (GUESS: not in the spec's field list).",
+    ),
+];
+
+/// The UCL time fields of a contact (Unix seconds).
+pub(crate) const UCL_SECONDS: &[&str] = &["createdDate", "updatedDate"];
+
+/// One row per score sheet of a contact (GUESS: `{"scores": [{"name", "score", "primary"}]}`).
+const SEGMENT_SCORE: &[Def] = &[
+    p(
+        "ContactId",
+        Str,
+        "/__contact_id",
+        "Required filter: the UCL contact id (`Id` of `Segment_<Name>`).",
+    ),
+    c("ScoreName", Str, "/name", "The score sheet."),
+    c("Score", Int, "/score", "The score."),
+    c(
+        "IsPrimary",
+        Bool,
+        "/primary",
+        "Whether this is the primary score.",
+    ),
+];
+
+/// The prefix of per-segment views.
+pub const SEGMENT_PREFIX: &str = "Segment_";
+/// The suffix of per-list and per-segment score views.
+pub const SCORE_SUFFIX: &str = "_Score";
+
+/// What a missing `ContactId` filter on a score view says to do.
+pub(crate) fn contact_id_hint(kind: Kind) -> &'static str {
+    match kind {
+        Kind::SegmentScore => {
+            "a UCL contact id from `Segment_<Name>`.`Id`, e.g. `ContactId = 'c-000012'`; scores are read per contact, one request each"
+        }
+        _ => {
+            "a record id, e.g. `ContactId = 'l-0001:12'` or `ContactId IN (...)`; scores are read per record, one request each"
+        }
+    }
+}
 
 fn build(name: &str, kind: Kind, description: &str, defs: &[Def], required: &[&str]) -> Relation {
     let mut columns = Vec::new();
@@ -578,6 +884,20 @@ pub(crate) fn static_views() -> Vec<Relation> {
             &[],
         ),
         build(
+            "Campaigns",
+            Kind::Campaigns,
+            "The campaigns of the account (GET /api/1/campaigns).",
+            CAMPAIGNS,
+            &[],
+        ),
+        build(
+            "Categories",
+            Kind::Categories,
+            "The subscription categories (GET /api/1/subscription/category).",
+            CATEGORIES,
+            &[],
+        ),
+        build(
             "ContactList",
             Kind::ContactList,
             "The lists of the account (GET /api/1/list?listingtype=...).",
@@ -592,6 +912,13 @@ pub(crate) fn static_views() -> Vec<Relation> {
             &["MessageId", "DrilldownType"],
         ),
         build(
+            "Footer",
+            Kind::Footer,
+            "The message footers, by folder (GET /api/1/footer).",
+            HEADERS_FOOTERS,
+            &[],
+        ),
+        build(
             "Hardbounce",
             Kind::Hardbounce,
             "The hard-bounce list (GET /api/1/list/hardbounce).",
@@ -599,16 +926,30 @@ pub(crate) fn static_views() -> Vec<Relation> {
             &[],
         ),
         build(
+            "Header",
+            Kind::Header,
+            "The message headers, by folder (GET /api/1/header).",
+            HEADERS_FOOTERS,
+            &[],
+        ),
+        build(
             "Images",
             Kind::Images,
-            "The images of the account (GET /api/1/image).",
+            "The images of the account, by folder (GET /api/1/image).",
             IMAGES,
+            &[],
+        ),
+        build(
+            "LandingPages",
+            Kind::LandingPages,
+            "The landing pages, by folder (GET /api/1/page).",
+            LANDING_PAGES,
             &[],
         ),
         build(
             "Media",
             Kind::Media,
-            "The media files of the account (GET /api/1/media).",
+            "The media files of the account, by folder (GET /api/1/media).",
             MEDIA,
             &[],
         ),
@@ -617,6 +958,13 @@ pub(crate) fn static_views() -> Vec<Relation> {
             Kind::Messages,
             "The messages of the account (GET /api/1/message?type=...).",
             MESSAGES,
+            &[],
+        ),
+        build(
+            "Optout",
+            Kind::Optout,
+            "The opt-out list (GET /api/1/list/optout).",
+            SUPPRESSION,
             &[],
         ),
         build(
@@ -639,6 +987,13 @@ pub(crate) fn static_views() -> Vec<Relation> {
             "Daily message counts of a month (GET /api/1/message/report?period=YYMM).",
             BY_PERIOD,
             &["Period"],
+        ),
+        build(
+            "ScoreDetails",
+            Kind::ScoreDetails,
+            "The score and activity of one record (GET /api/1/list/{listid}/record/{ContactId}/facts).",
+            SCORE_DETAILS,
+            &["ContactId"],
         ),
         build(
             "Spamcomplaint",
@@ -668,7 +1023,14 @@ pub(crate) fn static_views() -> Vec<Relation> {
 pub(crate) fn kind_of(info: &TableInfo) -> Kind {
     match info.name.as_str() {
         "Account" => Kind::Account,
+        "Campaigns" => Kind::Campaigns,
+        "Categories" => Kind::Categories,
         "ContactList" => Kind::ContactList,
+        "Footer" => Kind::Footer,
+        "Header" => Kind::Header,
+        "LandingPages" => Kind::LandingPages,
+        "Optout" => Kind::Optout,
+        "ScoreDetails" => Kind::ScoreDetails,
         "DrilldownReports" => Kind::DrilldownReports,
         "Hardbounce" => Kind::Hardbounce,
         "Images" => Kind::Images,
@@ -680,6 +1042,16 @@ pub(crate) fn kind_of(info: &TableInfo) -> Kind {
         "Spamcomplaint" => Kind::Spamcomplaint,
         "SubscriptionOptOuts" => Kind::SubscriptionOptOuts,
         "Users" => Kind::Users,
+        // Dynamic views by name: `Segment_…`, then `…_Score` of a list or a segment.
+        name if name.starts_with(SEGMENT_PREFIX) && name.ends_with(SCORE_SUFFIX) => {
+            Kind::SegmentScore
+        }
+        name if name.starts_with(SEGMENT_PREFIX) => Kind::Segment,
+        name if name.ends_with(SCORE_SUFFIX)
+            && info.required_filters.iter().any(|f| f == "ContactId") =>
+        {
+            Kind::ListScore
+        }
         _ => Kind::List,
     }
 }
@@ -692,8 +1064,20 @@ pub(crate) fn kind_of(info: &TableInfo) -> Kind {
 /// assert_eq!(source_acton::list_view_name("Kunden/Köln"), "List_Kunden_K_ln");
 /// ```
 pub fn list_view_name(list_name: &str) -> String {
-    let clean: String = list_name
-        .chars()
+    format!("{LIST_PREFIX}{}", sanitise(list_name))
+}
+
+/// `Segment_` plus the segment name sanitised like [`list_view_name`].
+///
+/// ```
+/// assert_eq!(source_acton::segment_view_name("Win-back (2024)"), "Segment_Win_back__2024_");
+/// ```
+pub fn segment_view_name(segment_name: &str) -> String {
+    format!("{SEGMENT_PREFIX}{}", sanitise(segment_name))
+}
+
+fn sanitise(name: &str) -> String {
+    name.chars()
         .map(|c| {
             if c.is_ascii_alphanumeric() || c == '_' {
                 c
@@ -701,8 +1085,7 @@ pub fn list_view_name(list_name: &str) -> String {
                 '_'
             }
         })
-        .collect();
-    format!("{LIST_PREFIX}{clean}")
+        .collect()
 }
 
 /// One contact list as the catalog knows it.
@@ -719,10 +1102,19 @@ pub(crate) struct ListEntry {
 /// View names for lists in id order: the sanitised name, and on a collision (with an earlier
 /// list, case-insensitively) the name followed by `_` and the sanitised list id.
 pub(crate) fn assign_view_names(lists: &mut [ListEntry]) {
+    assign_names(lists, list_view_name);
+}
+
+/// [`assign_view_names`] for segments (`Segment_<Name>`).
+pub(crate) fn assign_segment_names(segments: &mut [ListEntry]) {
+    assign_names(segments, segment_view_name);
+}
+
+fn assign_names(lists: &mut [ListEntry], view_name: fn(&str) -> String) {
     lists.sort_by(|a, b| a.id.cmp(&b.id));
     let mut taken: Vec<String> = Vec::new();
     for l in lists.iter_mut() {
-        let mut name = list_view_name(&l.name);
+        let mut name = view_name(&l.name);
         if taken.contains(&name.to_ascii_lowercase()) {
             let id: String =
                 l.id.chars()
@@ -735,16 +1127,90 @@ pub(crate) fn assign_view_names(lists: &mut [ListEntry]) {
     }
 }
 
-/// The view of one contact list: its headers as Utf8 columns, then the two date qualifiers.
+/// A view over one list or segment, with fixed columns.
+fn dynamic(
+    entry: &ListEntry,
+    name: String,
+    kind: Kind,
+    description: String,
+    defs: &[Def],
+) -> Relation {
+    let required: &[&str] = match kind {
+        Kind::ListScore | Kind::SegmentScore => &["ContactId"],
+        _ => &[],
+    };
+    let mut rel = build(&name, kind, &description, defs, required);
+    rel.list_id = Some(entry.id.clone());
+    rel
+}
+
+/// `List_<Name>_Score`: the score facts of records of one list, read per record.
+pub(crate) fn list_score_view(entry: &ListEntry) -> Relation {
+    dynamic(
+        entry,
+        format!("{}{SCORE_SUFFIX}", entry.view),
+        Kind::ListScore,
+        format!(
+            "The scores of records of contact list `{}` (GET /api/1/list/{}/record/{{ContactId}}/facts, one request per ContactId).",
+            entry.name, entry.id
+        ),
+        LIST_SCORE,
+    )
+}
+
+/// `Segment_<Name>`: the contacts of one UCL segment.
+pub(crate) fn segment_view(entry: &ListEntry) -> Relation {
+    dynamic(
+        entry,
+        entry.view.clone(),
+        Kind::Segment,
+        format!(
+            "The contacts of segment `{}` ({}) (GET /ucl/v2/{{accountId}}/segment/{}/contacts).",
+            entry.name, entry.id, entry.id
+        ),
+        SEGMENT_CONTACTS,
+    )
+}
+
+/// `Segment_<Name>_Score`: the score cards of contacts, read per contact.
+pub(crate) fn segment_score_view(entry: &ListEntry) -> Relation {
+    dynamic(
+        entry,
+        format!("{}{SCORE_SUFFIX}", entry.view),
+        Kind::SegmentScore,
+        format!(
+            "The scores of contacts of segment `{}` (GET /ucl/v2/{{accountId}}/contactReport/id/{{ContactId}}/scores, one request per ContactId).",
+            entry.name
+        ),
+        SEGMENT_SCORE,
+    )
+}
+
+/// The download column holding each record's id (`l-0001:12`), shown as [`CONTACT_ID`].
+pub(crate) const CONTACT_ID_HEADER: &str = "_contact_id_";
+
+/// The table of one contact list: `ContactId` (the record id, key of UPDATE and DELETE),
+/// its headers as writable Utf8 columns, then the two read-only date qualifiers.
 pub(crate) fn list_view(
     entry: &ListEntry,
     headers: &[String],
     email_column: Option<&str>,
 ) -> Relation {
-    let mut columns = Vec::new();
-    let mut cols = Vec::new();
+    let mut columns = vec![
+        ColumnInfo::new(CONTACT_ID, DataType::Utf8, "String")
+            .describe(
+                "The record id (`l-0001:12`): the key of UPDATE and DELETE; INSERT returns it.",
+            )
+            .key(),
+    ];
+    let mut cols = vec![Col {
+        name: CONTACT_ID.to_owned(),
+        ty: Ty::Str,
+        key: CONTACT_ID_HEADER.to_owned(),
+    }];
     for h in headers {
-        if h == CREATED_DATE
+        if h == CONTACT_ID_HEADER
+            || h == CREATED_DATE
             || h == MODIFIED_DATE
             || columns.iter().any(|c: &ColumnInfo| c.name == *h)
         {
@@ -755,11 +1221,7 @@ pub(crate) fn list_view(
         } else {
             format!("List field `{h}`.")
         };
-        columns.push(
-            ColumnInfo::new(h.clone(), DataType::Utf8, "String")
-                .describe(desc)
-                .read_only(),
-        );
+        columns.push(ColumnInfo::new(h.clone(), DataType::Utf8, "String").describe(desc));
         cols.push(Col {
             name: h.clone(),
             ty: Ty::Str,
@@ -798,13 +1260,13 @@ pub(crate) fn list_view(
     Relation {
         info: TableInfo {
             name: entry.view.clone(),
-            kind: TableKind::View,
+            kind: TableKind::Table,
             description: format!(
-                "The records of contact list `{}` ({}){folder} (GET /api/1/list/{}).",
+                "The records of contact list `{}` ({}){folder} (GET /api/1/list/{}); INSERT, UPDATE and DELETE by ContactId write them.",
                 entry.name, entry.id, entry.id
             ),
             columns,
-            writable: Writable::NONE,
+            writable: Writable::ALL,
             required_filters: Vec::new(),
         },
         kind: Kind::List,

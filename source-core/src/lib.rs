@@ -208,6 +208,31 @@ impl RowError {
     }
 }
 
+/// The requests a connection has sent and the pace its API allows, for progress lines and
+/// summaries that compare a run's time with the rate-limit floor.
+///
+/// ```
+/// let stats = source_core::RequestStats { sent: 20, per_second: Some(10.0) };
+/// assert_eq!(stats.floor_seconds(20), Some(2.0));
+/// ```
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct RequestStats {
+    /// Requests sent through the connection's limiter since it was created (shared by every
+    /// connection of the process that spends the same allowance).
+    pub sent: u64,
+    /// Requests per second the limit allows when sustained; `None` when unpaced.
+    pub per_second: Option<f64>,
+}
+
+impl RequestStats {
+    /// The least time `requests` requests can take at the allowed pace; `None` when unpaced.
+    pub fn floor_seconds(&self, requests: u64) -> Option<f64> {
+        self.per_second
+            .filter(|r| *r > 0.0)
+            .map(|r| requests as f64 / r)
+    }
+}
+
 /// A data source: discovery, scans with pushdown, and optional writes and procedures.
 ///
 /// Methods are object-safe (boxed futures), so sources are used as `Arc<dyn DataSource>`.
@@ -235,6 +260,17 @@ pub trait DataSource: Send + Sync + Debug {
     /// Whether `scan` returns rows of `table` in this order.
     fn sort_support(&self, _table: &TableInfo, _order: &[SortKey]) -> bool {
         false
+    }
+
+    /// The table's row count when the API tells it cheaply (one small request), else `None`.
+    /// Syncs use it to skip listing every key when no row can have been deleted.
+    fn row_count<'a>(&'a self, _table: &'a str) -> BoxFuture<'a, Result<Option<u64>>> {
+        Box::pin(async { Ok(None) })
+    }
+
+    /// The requests this connection has sent so far and its pace, when it is paced.
+    fn request_stats(&self) -> Option<RequestStats> {
+        None
     }
 
     /// Reads `table`: one Arrow batch per page, fetched lazily as the stream is polled.

@@ -84,13 +84,13 @@
 //! |---|---|---|---|---|---|---|---|
 //! | text (TEXT, RICHTEXT, URL, `PagePath`, `PageName`) | Exact | Exact (code-point order) | Exact¹ | Exact² | Exact | Loose³ | Exact |
 //! | number, currency, video, `Id` | Exact | Exact | Exact | – | – | – | Exact |
-//! | date, datetime, `CreatedAt` | Exact | Exact | Exact | – | – | – | Exact |
+//! | date, datetime, `CreatedAt`, `UpdatedAt` | Exact | Exact | Exact | – | – | – | Exact |
 //! | boolean | Exact | – | – | – | – | – | Exact |
 //! | SELECT | Loose⁴ (`=` only) | – | Loose⁴¹ | – | – | – | Exact |
 //! | MULTISELECT | – | – | – | – | CONTAINS Loose⁴⁵ | – | Exact |
 //! | FOREIGN_ID | – | – | – | – | CONTAINS Exact (digits) | – | Exact |
 //! | IMAGE, LOCATION, JSON | – | – | – | – | – | – | Exact |
-//! | `UpdatedAt`, `PublishedAt`, `ChildTableId` | – | – | – | – | – | – | – |
+//! | `PublishedAt`, `ChildTableId` | – | – | – | – | – | – | – |
 //!
 //! ¹ HubDB splits `in` values on commas and trims them: lists with such values stay
 //! client-side. ² HubDB has no LIKE escape character: patterns containing `\` stay
@@ -98,8 +98,10 @@
 //! ignoring case and also matches option ids, so it can return extra rows; `<>` would drop
 //! rows SQL keeps and is not pushed. ⁵ Values with commas, surrounding spaces or only digits
 //! stay client-side. Comparisons need a literal of the column's type (the SQL layer casts).
-//! `UpdatedAt`, `PublishedAt` and `ChildTableId` are not among HubDB's documented filterable
-//! built-ins. Whether live HubSpot compares text case-sensitively is UNVERIFIED (the emulator
+//! `PublishedAt` and `ChildTableId` are not among HubDB's documented filterable built-ins;
+//! `UpdatedAt` is pushed as `hs_updated_at` (milliseconds; `>` exclusive, `>=` inclusive), the
+//! incremental-sync cursor: that HubSpot accepts it as it does `hs_created_at` is a GUESS the
+//! emulator follows (`docs/sync.md`). Whether live HubSpot compares text case-sensitively is UNVERIFIED (the emulator
 //! does); the Exact markings follow the emulator.
 //!
 //! # Paging and rate limits

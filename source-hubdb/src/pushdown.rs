@@ -30,8 +30,13 @@ fn field(col: &Col) -> Option<(String, Cmp)> {
         Col::Common(Common::CreatedAt) => ("hs_created_at".into(), Cmp::DateTime),
         Col::Common(Common::PagePath) => ("hs_path".into(), Cmp::Text),
         Col::Common(Common::PageName) => ("hs_name".into(), Cmp::Text),
-        // Not among HubDB's documented filterable built-ins.
-        Col::Common(Common::UpdatedAt | Common::PublishedAt | Common::ChildTableId) => return None,
+        // The sync cursor. `hs_updated_at` is not in the HubDB guide's list of built-ins
+        // (GUESS that HubSpot accepts it like `hs_created_at`; the emulator does): milliseconds,
+        // `gt` exclusive and `gte` inclusive, as for every DATETIME (docs/sync.md).
+        Col::Common(Common::UpdatedAt) => ("hs_updated_at".into(), Cmp::DateTime),
+        // Not filterable: a published row's `publishedAt` is the table's publish time, and
+        // no `hs_published_at` filter is documented or served.
+        Col::Common(Common::PublishedAt | Common::ChildTableId) => return None,
         Col::User { name, kind } => (
             name.clone(),
             match kind {

@@ -304,6 +304,33 @@ impl HubDbSource {
         Ok(Arc::new(scan).stream())
     }
 
+    /// The row count of a HubDB table from one one-row page's `total`; `None` for Owners or
+    /// a server that leaves `total` out.
+    async fn count_rows(&self, rel: &Relation) -> Result<Option<u64>, Error> {
+        let Target::HubDb {
+            id, draft, columns, ..
+        } = &rel.target
+        else {
+            return Ok(None);
+        };
+        let mut path = self.inner.client.hubdb_path(&["tables", id, "rows"]);
+        if *draft {
+            path.push("draft".into());
+        }
+        let context = format!("counting the rows of {}", rel.info.name);
+        let mut call = Call::get(path, &context);
+        call.query.push(("limit".into(), "1".into()));
+        // One small column keeps the one row small.
+        if let Some(schema::Col::User { name, .. }) = columns
+            .iter()
+            .find(|c| matches!(c, schema::Col::User { .. }))
+        {
+            call.query.push(("properties".into(), name.clone()));
+        }
+        let page: decode::RowsPage = self.inner.client.json(&call).await?;
+        Ok(page.total)
+    }
+
     fn scan_owners(
         &self,
         rel: &Relation,
@@ -397,6 +424,23 @@ impl DataSource for HubDbSource {
         Box::pin(async move {
             let rel = self.relation(table).await?;
             self.scan_relation(&rel, request)
+        })
+    }
+
+    fn row_count<'a>(&'a self, table: &'a str) -> BoxFuture<'a, source_core::Result<Option<u64>>> {
+        Box::pin(async move {
+            let rel = self.relation(table).await?;
+            Ok(self.count_rows(&rel).await?)
+        })
+    }
+
+    fn request_stats(&self) -> Option<source_core::RequestStats> {
+        let limiter = self.rate_limiter();
+        let (max, window) = limiter.limit();
+        Some(source_core::RequestStats {
+            sent: limiter.sent(),
+            per_second: (max > 0 && !window.is_zero())
+                .then(|| f64::from(max) / window.as_secs_f64()),
         })
     }
 

@@ -98,7 +98,9 @@ impl ScopeIdentity {
     pub(crate) fn udf(log: Arc<IdentityLog>) -> ScalarUDF {
         ScalarUDF::new_from_impl(Self {
             log,
-            signature: Signature::nullary(Volatility::Volatile),
+            // Stable: constant within a statement, so the planner folds it into a literal that
+            // can be pushed (`WHERE ContactId = SCOPE_IDENTITY()`).
+            signature: Signature::nullary(Volatility::Stable),
         })
     }
 }

@@ -601,14 +601,50 @@ impl Session {
 
 /// Whether a plan aggregates (MaxRows does not apply to such queries).
 /// `SELECT … INTO [csv://file]`: streams the rows into the file; the result is their count.
-async fn export_into(rows: RowStream, target: &dialect::CsvTarget) -> Result<QueryResult> {
-    let file = std::fs::File::create(&target.path)
-        .map_err(|e| Error::Export(format!("cannot create {}: {e}", target.path.display())))?;
+///
+/// The file is written on a thread of its own, fed batch by batch: the writer (a `dyn Write`)
+/// is not `Send`, and holding it across an await would make every [`Session::execute`] future
+/// `!Send`, which a multi-threaded server (the Flight SQL gateway) cannot run.
+async fn export_into(mut rows: RowStream, target: &dialect::CsvTarget) -> Result<QueryResult> {
+    let (batches, received) = std::sync::mpsc::channel::<RecordBatch>();
+    let (done, written) = futures::channel::oneshot::channel();
+    let (path, delimiter, schema) = (target.path.clone(), target.delimiter, rows.schema());
+    std::thread::spawn(move || {
+        let _ = done.send(write_delimited_file(&path, schema, delimiter, received));
+    });
+    while let Some(batch) = rows.next().await {
+        if batches.send(batch?).is_err() {
+            break; // the writer stopped: its error is returned below
+        }
+    }
+    drop(batches);
+    let count = written
+        .await
+        .map_err(|_| Error::Export("the export thread stopped unexpectedly".into()))??;
+    Ok(QueryResult::Affected(count))
+}
+
+/// Writes the batches received into `path` as delimited text with a header; their row count.
+fn write_delimited_file(
+    path: &std::path::Path,
+    schema: SchemaRef,
+    delimiter: u8,
+    batches: std::sync::mpsc::Receiver<RecordBatch>,
+) -> Result<u64> {
+    let cannot = |verb: &str, e: std::io::Error| {
+        Error::Export(format!("cannot {verb} {}: {e}", path.display()))
+    };
+    let file = std::fs::File::create(path).map_err(|e| cannot("create", e))?;
     let mut out = std::io::BufWriter::new(file);
-    let rows = export::write_delimited(rows, &mut out, target.delimiter).await?;
-    std::io::Write::flush(&mut out)
-        .map_err(|e| Error::Export(format!("cannot write {}: {e}", target.path.display())))?;
-    Ok(QueryResult::Affected(rows))
+    let mut writer = source_core::format::BatchWriter::delimited(schema, &mut out, delimiter)?;
+    let mut count = 0u64;
+    for batch in batches {
+        count += batch.num_rows() as u64;
+        writer.write(&batch)?;
+    }
+    writer.finish()?;
+    std::io::Write::flush(&mut out).map_err(|e| cannot("write", e))?;
+    Ok(count)
 }
 
 fn aggregates(plan: &LogicalPlan) -> Result<bool> {

@@ -388,7 +388,7 @@ fn target_dir() -> Result<PathBuf, String> {
 }
 
 /// `cargo xtask bench [--quick]`: builds the benchmark binaries, runs the token-store
-/// micro-benchmarks and then the orchestrator (`bench/src/main.rs`), which runs the six scenarios
+/// micro-benchmarks and then the orchestrator (`bench/src/main.rs`), which runs the seven scenarios
 /// of `docs/benchmarks.md` against `connector emulator`, installs the Python and Node SDKs under
 /// `target/bench-sdk/` on first use, prints the Markdown table and writes
 /// `target/bench/bench-<ts>.json` and `.md`. Fails when a regression guard fails.

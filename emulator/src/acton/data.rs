@@ -100,10 +100,18 @@ pub(crate) struct AoList {
     pub(crate) source: Source,
     pub(crate) created: i64,
     pub(crate) modified: i64,
+    /// Records written through the API, on top of `source`.
+    pub(crate) overlay: Overlay,
 }
 
 impl AoList {
+    /// The number of record slots (`{list id}:{slot}` ids): the seeded records, then the
+    /// inserted ones. Deleted slots stay counted; [`AoList::is_live`] tells them apart.
     pub(crate) fn len(&self) -> u64 {
+        self.base_len() + self.overlay.added.len() as u64
+    }
+
+    fn base_len(&self) -> u64 {
         match &self.source {
             Source::Generated { count, .. } => *count,
             Source::Stored(r) => r.len() as u64,
@@ -111,6 +119,13 @@ impl AoList {
     }
 
     pub(crate) fn created_at(&self, seed: u64, i: u64) -> i64 {
+        if let Some(r) = self.written(i) {
+            return r.created;
+        }
+        self.base_created_at(seed, i)
+    }
+
+    fn base_created_at(&self, seed: u64, i: u64) -> i64 {
         match &self.source {
             // One contact every 20 minutes from 2024-01-01: created dates increase with the index.
             Source::Generated { salt, .. } => {
@@ -121,9 +136,12 @@ impl AoList {
     }
 
     pub(crate) fn modified_at(&self, seed: u64, i: u64) -> i64 {
+        if let Some(r) = self.written(i) {
+            return r.modified;
+        }
         match &self.source {
             Source::Generated { salt, .. } => {
-                let created = self.created_at(seed, i);
+                let created = self.base_created_at(seed, i);
                 // A third of contacts were never modified after creation.
                 if pick(seed ^ salt, i, 2, 3) == 0 {
                     created
@@ -136,6 +154,13 @@ impl AoList {
     }
 
     pub(crate) fn record(&self, seed: u64, i: u64) -> Vec<String> {
+        if let Some(r) = self.written(i) {
+            return r.values.clone();
+        }
+        self.base_record(seed, i)
+    }
+
+    fn base_record(&self, seed: u64, i: u64) -> Vec<String> {
         match &self.source {
             Source::Generated { salt, .. } => {
                 let s = seed ^ salt;
@@ -170,6 +195,8 @@ impl AoList {
                         "Country" => place.2.to_string(),
                         "Zip" => place.3.to_string(),
                         "Lead Score" => pick(s, i, 18, 101).to_string(),
+                        // A date column, in the text the record endpoint shows (B5).
+                        "Registered" => pacific_datetime(self.base_created_at(seed, i)),
                         _ => String::new(),
                     })
                     .collect()
@@ -186,6 +213,189 @@ impl AoList {
             .iter()
             .position(|h| h == "E-mail Address" || h.eq_ignore_ascii_case("email"))
     }
+}
+
+// ---------- record overlay: API writes on top of the seeded records ----------
+
+/// Records inserted, updated and deleted through the API. Slots keep their numbers, so a
+/// record id (`l-0001:12`) stays valid until the record is deleted and is never reused.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Overlay {
+    /// Inserted records: slot `base_len + position`.
+    added: Vec<Record>,
+    /// New values of seeded slots.
+    changed: std::collections::HashMap<u64, Record>,
+    /// Deleted slots (seeded or inserted).
+    deleted: std::collections::BTreeSet<u64>,
+}
+
+impl AoList {
+    /// The written version of slot `i`, if any (deleted slots have none).
+    fn written(&self, i: u64) -> Option<&Record> {
+        let base = self.base_len();
+        if i >= base {
+            return self.overlay.added.get((i - base) as usize);
+        }
+        self.overlay.changed.get(&i)
+    }
+
+    /// Whether slot `i` holds a record (exists and is not deleted).
+    pub(crate) fn is_live(&self, i: u64) -> bool {
+        i < self.len() && !self.overlay.deleted.contains(&i)
+    }
+
+    /// Whether any record was deleted (then slots and positions differ).
+    pub(crate) fn has_deletions(&self) -> bool {
+        !self.overlay.deleted.is_empty()
+    }
+
+    /// The number of records a download returns.
+    pub(crate) fn live_len(&self) -> u64 {
+        self.len() - self.overlay.deleted.len() as u64
+    }
+
+    /// The slot of record id `rec` (`{list id}:{slot}`) when it holds a record.
+    pub(crate) fn slot_of(&self, rec: &str) -> Option<u64> {
+        rec.strip_prefix(self.id.as_str())
+            .and_then(|r| r.strip_prefix(':'))
+            .and_then(|n| n.parse::<u64>().ok())
+            .filter(|&i| self.is_live(i))
+    }
+
+    /// The first live slot whose e-mail column equals `email` (case-insensitively).
+    pub(crate) fn slot_by_email(&self, seed: u64, email: &str) -> Option<u64> {
+        let col = self.email_column()?;
+        (0..self.len()).find(|&i| {
+            self.is_live(i)
+                && self
+                    .record(seed, i)
+                    .get(col)
+                    .is_some_and(|e| e.eq_ignore_ascii_case(email))
+        })
+    }
+
+    /// Appends a record; returns its slot.
+    pub(crate) fn insert_record(&mut self, values: Vec<String>, now_ms: i64) -> u64 {
+        let slot = self.len();
+        self.overlay.added.push(Record {
+            values,
+            created: now_ms,
+            modified: now_ms,
+        });
+        slot
+    }
+
+    /// Sets the given columns (by header position) of live slot `i`.
+    pub(crate) fn update_record(
+        &mut self,
+        seed: u64,
+        i: u64,
+        set: &[(usize, String)],
+        now_ms: i64,
+    ) {
+        let mut values = self.record(seed, i);
+        values.resize(self.headers.len(), String::new());
+        for (col, v) in set {
+            if let Some(cell) = values.get_mut(*col) {
+                cell.clone_from(v);
+            }
+        }
+        let created = self.created_at(seed, i);
+        let rec = Record {
+            values,
+            created,
+            modified: now_ms,
+        };
+        let base = self.base_len();
+        if i >= base {
+            if let Some(r) = self.overlay.added.get_mut((i - base) as usize) {
+                *r = rec;
+            }
+        } else {
+            self.overlay.changed.insert(i, rec);
+        }
+    }
+
+    /// Deletes live slot `i`.
+    pub(crate) fn delete_record(&mut self, i: u64) {
+        self.overlay.deleted.insert(i);
+        self.overlay.changed.remove(&i);
+    }
+}
+// ---------- end of the record overlay ----------
+
+// ---------- Act-On's date texts: US/Pacific with a zone abbreviation (api-updates B5) ----------
+
+const MONTH_ABBR: [&str; 12] = [
+    "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+];
+const DAY_ABBR: [&str; 7] = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"];
+
+/// The US/Pacific civil time of `ms`: (days since 1970-01-01, ms into the day, "PDT"|"PST").
+/// Daylight time runs from 02:00 on the second Sunday of March to 02:00 on the first Sunday
+/// of November (the account's `time_zone` is `US/Pacific`).
+fn pacific(ms: i64) -> (i64, i64, &'static str) {
+    let (year, _, _) = crate::util::civil_from_days(ms.div_euclid(86_400_000));
+    let sunday_on_or_after = |m: u32, d: u32| {
+        let day = crate::util::days_from_civil(year, m, d);
+        day + (7 - (day + 4).rem_euclid(7)) % 7
+    };
+    // 02:00 PST is 10:00 UTC; 02:00 PDT is 09:00 UTC.
+    let starts = sunday_on_or_after(3, 8) * 86_400_000 + 10 * 3_600_000;
+    let ends = sunday_on_or_after(11, 1) * 86_400_000 + 9 * 3_600_000;
+    let (offset_h, zone) = if (starts..ends).contains(&ms) {
+        (-7, "PDT")
+    } else {
+        (-8, "PST")
+    };
+    let local = ms + offset_h * 3_600_000;
+    (
+        local.div_euclid(86_400_000),
+        local.rem_euclid(86_400_000),
+        zone,
+    )
+}
+
+/// `h:MM AM` of ms into a day (12-hour clock, no leading zero).
+fn clock_12(rem: i64) -> String {
+    let (h, m) = (rem / 3_600_000, (rem / 60_000) % 60);
+    let h12 = if h % 12 == 0 { 12 } else { h % 12 };
+    format!("{h12}:{m:02} {}", if h < 12 { "AM" } else { "PM" })
+}
+
+/// `2024-09-03 12:47:01 PDT`: record values and suppression-list dates.
+pub(crate) fn pacific_datetime(ms: i64) -> String {
+    let (day, rem, zone) = pacific(ms);
+    let (y, mo, d) = crate::util::civil_from_days(day);
+    format!(
+        "{y:04}-{mo:02}-{d:02} {:02}:{:02}:{:02} {zone}",
+        rem / 3_600_000,
+        (rem / 60_000) % 60,
+        (rem / 1000) % 60
+    )
+}
+
+/// `Aug 27 2024 4:14 PM PDT`: `sourceTS` of list assets.
+pub(crate) fn pacific_month_day_year(ms: i64) -> String {
+    let (day, rem, zone) = pacific(ms);
+    let (y, mo, d) = crate::util::civil_from_days(day);
+    format!(
+        "{} {d} {y} {} {zone}",
+        MONTH_ABBR[mo as usize - 1],
+        clock_12(rem)
+    )
+}
+
+/// `Fri Sep 6 9:50 AM PDT` (no year): `timeWhen` of messages.
+pub(crate) fn pacific_weekday(ms: i64) -> String {
+    let (day, rem, zone) = pacific(ms);
+    let (_, mo, d) = crate::util::civil_from_days(day);
+    format!(
+        "{} {} {d} {} {zone}",
+        DAY_ABBR[(day + 4).rem_euclid(7) as usize],
+        MONTH_ABBR[mo as usize - 1],
+        clock_12(rem)
+    )
 }
 
 fn email_for(first: &str, last: &str, company: &str, i: u64) -> String {
@@ -220,6 +430,7 @@ pub(crate) fn seed_lists(customers: u64) -> Vec<AoList> {
             },
             created: EPOCH_2024 - 86_400_000,
             modified: EPOCH_2024 + 200 * 86_400_000,
+            overlay: Overlay::default(),
         },
         AoList {
             id: "l-0002".into(),
@@ -233,6 +444,7 @@ pub(crate) fn seed_lists(customers: u64) -> Vec<AoList> {
             },
             created: EPOCH_2024 + 10 * 86_400_000,
             modified: EPOCH_2024 + 90 * 86_400_000,
+            overlay: Overlay::default(),
         },
         AoList {
             id: "l-0003".into(),
@@ -246,10 +458,12 @@ pub(crate) fn seed_lists(customers: u64) -> Vec<AoList> {
                 "Company",
                 "Job Title",
                 "City",
+                "Registered",
             ]),
             source: Source::Generated { count: 45, salt: 3 },
             created: EPOCH_2024 + 40 * 86_400_000,
             modified: EPOCH_2024 + 41 * 86_400_000,
+            overlay: Overlay::default(),
         },
         AoList {
             id: "l-0004".into(),
@@ -271,6 +485,7 @@ pub(crate) fn seed_lists(customers: u64) -> Vec<AoList> {
             ]),
             created: EPOCH_2024,
             modified: EPOCH_2024,
+            overlay: Overlay::default(),
         },
         AoList {
             id: "l-0005".into(),
@@ -285,6 +500,7 @@ pub(crate) fn seed_lists(customers: u64) -> Vec<AoList> {
             }]),
             created: EPOCH_2024,
             modified: EPOCH_2024,
+            overlay: Overlay::default(),
         },
     ]
 }
@@ -420,5 +636,29 @@ pub(crate) fn report_for(seed: u64, msg_index: u64, list_size: u64) -> Report {
         opt_out: 1 + pick(seed, msg_index, 44, 5),
         spam: pick(seed, msg_index, 45, 3),
         suppressed: pick(seed, msg_index, 46, 4),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pacific_texts_follow_daylight_saving() {
+        // 2024-09-03 19:47:01 UTC is 12:47:01 PDT; 2024-01-05 00:30 UTC is 4:30 PM PST.
+        assert_eq!(
+            pacific_datetime(1_725_392_821_000),
+            "2024-09-03 12:47:01 PDT"
+        );
+        assert_eq!(
+            pacific_month_day_year(1_704_414_600_000),
+            "Jan 4 2024 4:30 PM PST"
+        );
+        // The spec's example: 1725641452528 is `Fri Sep 6 9:50 AM PDT`.
+        assert_eq!(pacific_weekday(1_725_641_452_528), "Fri Sep 6 9:50 AM PDT");
+        // DST starts 2024-03-10 10:00 UTC and ends 2024-11-03 09:00 UTC.
+        assert!(pacific_datetime(1_710_064_799_000).ends_with("01:59:59 PST"));
+        assert!(pacific_datetime(1_710_064_800_000).ends_with("03:00:00 PDT"));
+        assert!(pacific_datetime(1_730_624_400_000).ends_with("01:00:00 PST"));
     }
 }

@@ -1,7 +1,10 @@
 //! The Act-On emulator: `/authorize`, `/token` (password, authorization_code,
 //! refresh_token) and the `/api/1` read endpoints.
 
+mod assets;
 mod data;
+mod ucl;
+mod writes;
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::Mutex;
@@ -14,7 +17,7 @@ use crate::control::{EndpointClass, FaultKind, RefreshRotation, lock};
 use crate::http::{Req, Resp};
 use crate::ratelimit::{DailyCounter, SlidingWindow};
 use crate::server::{Ctx, Service};
-use crate::util::{self, html_escape, iso_ms};
+use crate::util::{self, html_escape};
 use data::{AoList, Message, Record, SENDERS, Source};
 
 /// An Act-On API client (OAuth app).
@@ -132,6 +135,8 @@ struct State {
     messages: Vec<Message>,
     window: SlidingWindow,
     daily: DailyCounter,
+    /// Upload jobs, opt-outs and other state of the write endpoints.
+    writes: writes::WriteState,
 }
 
 pub(crate) struct ActOn {
@@ -139,31 +144,47 @@ pub(crate) struct ActOn {
     st: Mutex<State>,
 }
 
-fn fault_body(code: u32, message: &str, description: &str) -> J {
-    json!({"fault": {"code": code, "message": message, "description": description}})
+/// The IBM API Connect gateway's error body (api-updates D6): `httpCode` is a string.
+fn gateway_body(status: u16, reason: &str, more: &str) -> J {
+    json!({"httpCode": status.to_string(), "httpMessage": reason, "moreInformation": more})
 }
 
-fn unauthorized(description: &str, code: u32) -> Resp {
+/// A bad, expired or missing bearer token: the gateway's 401, as probed on `/api/1/ping`.
+fn unauthorized() -> Resp {
+    Resp::json(401, &gateway_body(401, "Unauthorized", ""))
+}
+
+/// An `/api/1` error: `{"errorCode": <int>, "message": …}` (api-updates D6, B7). Codes the
+/// spec copy has no example for are GUESSes, listed in docs/acton-wire-shapes.md.
+fn api_error(status: u16, code: u32, message: &str) -> Resp {
+    Resp::json(status, &json!({"errorCode": code, "message": message}))
+}
+
+/// GUESS: the code of refusals the spec copy shows no example for (bad `count`, an unknown
+/// type value, `fields` with `datequalifiers`).
+const CODE_INVALID_PARAMETER: u32 = 10000;
+
+/// 400 10004 "Invalid or missing list" (B7).
+fn invalid_list() -> Resp {
+    api_error(400, 10004, "Invalid or missing list")
+}
+
+/// 10030 "Invalid or deleted message": 400 on reports, 404 on drilldowns (B7).
+fn invalid_message(status: u16) -> Resp {
+    api_error(status, 10030, "Invalid or deleted message")
+}
+
+/// A path the gateway routes nowhere (the gateway's 404, as probed).
+fn not_routed() -> Resp {
     Resp::json(
-        401,
-        &fault_body(
-            code,
-            if code == 900902 {
-                "Missing Credentials"
-            } else {
-                "Invalid Credentials"
-            },
-            description,
-        ),
-    )
-    .header(
-        "www-authenticate",
-        "Bearer realm=\"Act-On API\", error=\"invalid_token\"",
+        404,
+        &gateway_body(404, "Not Found", "No resources match requested URI"),
     )
 }
 
-fn api_error(status: u16, message: &str) -> Resp {
-    Resp::json(status, &json!({"status": "error", "message": message}))
+/// 422 10121 "Missing parameter - <name>" (B7).
+fn missing_parameter(name: &str) -> Resp {
+    api_error(422, 10121, &format!("Missing parameter - {name}"))
 }
 
 fn oauth_error(status: u16, error: &str, description: &str) -> Resp {
@@ -187,6 +208,7 @@ impl ActOn {
             messages: data::seed_messages(),
             window: SlidingWindow::default(),
             daily: DailyCounter::default(),
+            writes: writes::WriteState::default(),
         };
         Self::seed_lists(&cfg, &mut st);
         let client_id = cfg
@@ -250,6 +272,7 @@ impl ActOn {
                 ),
                 created: data::EPOCH_2024,
                 modified: data::EPOCH_2024,
+                overlay: data::Overlay::default(),
             });
         }
     }
@@ -606,7 +629,8 @@ impl ActOn {
         let mut body = serde_json::Map::new();
         body.insert("access_token".into(), at.into());
         body.insert("refresh_token".into(), refresh_token.into());
-        body.insert("scope".into(), "PRODUCTION".into());
+        // D12: the newer reference pages' scope.
+        body.insert("scope".into(), "offline-access".into());
         body.insert("token_type".into(), "Bearer".into());
         body.insert("expires_in".into(), ttl.into());
         match &ctx.token_fault {
@@ -635,6 +659,7 @@ fn page_params(req: &Req, default_count: u64) -> Result<(u64, u64), Resp> {
             _ => {
                 return Err(api_error(
                     400,
+                    CODE_INVALID_PARAMETER,
                     &format!("Invalid count '{c}': must be between 1 and 1000"),
                 ));
             }
@@ -642,9 +667,13 @@ fn page_params(req: &Req, default_count: u64) -> Result<(u64, u64), Resp> {
     };
     let offset = match req.q("offset") {
         None | Some("") => 0,
-        Some(o) => o
-            .parse::<u64>()
-            .map_err(|_| api_error(400, &format!("Invalid offset '{o}'")))?,
+        Some(o) => o.parse::<u64>().map_err(|_| {
+            api_error(
+                400,
+                CODE_INVALID_PARAMETER,
+                &format!("Invalid offset '{o}'"),
+            )
+        })?,
     };
     Ok((count, offset))
 }
@@ -655,6 +684,7 @@ fn time_param(req: &Req, name: &str) -> Result<Option<i64>, Resp> {
         Some(v) => v.parse::<i64>().map(Some).map_err(|_| {
             api_error(
                 400,
+                CODE_INVALID_PARAMETER,
                 &format!("Invalid {name} '{v}': expected Unix milliseconds"),
             )
         }),
@@ -679,20 +709,12 @@ impl ActOn {
         let mut st = lock(&self.st);
         let st = &mut *st;
         let Some(token) = req.bearer() else {
-            return unauthorized(
-                "Missing Credentials. Make sure your API invocation call has a header: 'Authorization : Bearer ACCESS_TOKEN'",
-                900902,
-            );
+            return unauthorized();
         };
         match st.access.get(token) {
             Some(a) if !a.revoked && a.expires_at > ctx.now_ms => {}
-            Some(a) if !a.revoked => return unauthorized("Access Token Expired", 900901),
-            _ => {
-                return unauthorized(
-                    "Invalid Credentials. Make sure you have provided the correct security credentials",
-                    900901,
-                );
-            }
+            // Expired, revoked or unknown: the gateway says the same for all three (D6).
+            _ => return unauthorized(),
         }
         let s = &ctx.settings;
         if s.rate_limit > 0
@@ -703,12 +725,8 @@ impl ActOn {
             )
         {
             ctx.control.with_stats(|x| x.rate_limited += 1);
-            let mut body = fault_body(
-                900802,
-                "Message throttled out",
-                "You have exceeded your quota",
-            );
-            body["fault"]["nextAccessTime"] = iso_ms(ctx.now_ms + wait.as_millis() as i64).into();
+            // GUESS: no 429 is documented (D11); the gateway's shape with Retry-After.
+            let body = gateway_body(429, "Too Many Requests", "Rate limit exceeded");
             // Retry-After in whole seconds, rounded up, so a client that honours it is admitted.
             let secs = wait.as_millis().div_ceil(1000).max(1);
             return Resp::json(429, &body).header("retry-after", secs.to_string());
@@ -717,12 +735,7 @@ impl ActOn {
             && let Err(ms) = st.daily.try_acquire(ctx.now_ms, s.daily_limit)
         {
             ctx.control.with_stats(|x| x.rate_limited += 1);
-            let mut body = fault_body(
-                900800,
-                "Message throttled out",
-                "You have exceeded your daily quota",
-            );
-            body["fault"]["nextAccessTime"] = iso_ms(ctx.now_ms + ms).into();
+            let body = gateway_body(429, "Too Many Requests", "Daily quota exceeded");
             return Resp::json(429, &body).header("retry-after", (ms / 1000 + 1).to_string());
         }
         let username = st
@@ -731,7 +744,7 @@ impl ActOn {
             .map(|a| a.username.clone())
             .unwrap_or_default();
         if req.method != http::Method::GET {
-            return api_error(405, "Only GET is emulated on /api/1");
+            return writes::handle(self, st, req, ctx, segs);
         }
         match segs {
             ["account"] => self.account(st, &username),
@@ -748,20 +761,41 @@ impl ActOn {
             ["list", "optout"] => self.suppression(req, "optout", 2),
             ["list", "lookup", id] => self.lookup(st, req, id),
             ["list", id] => self.download(st, req, id),
+            ["list", job, "status"] => {
+                writes::job_status(st, job, ctx.now_ms).unwrap_or_else(|| writes::unknown_job(job))
+            }
             ["list", id, "record", rec] => self.record(st, id, rec, false),
             ["list", id, "record", rec, "facts"] => self.record(st, id, rec, true),
             ["message"] => messages(st, req),
             ["message", "report"] => report_by_period(self.cfg.seed, req),
             ["message", id] => match st.messages.iter().find(|m| m.id == *id) {
                 Some(m) => Resp::json(200, &message_json(m)),
-                None => api_error(404, &format!("Message not found: {id}")),
+                None => invalid_message(400),
             },
-            ["message", id, "report"] => self.message_report(st, id),
+            ["message", id, "report"] => self.message_report(st, id, ctx.now_ms),
             ["message", id, "report", drill] => self.drilldown(st, req, id, drill),
             ["program"] => programs(req),
-            ["image"] => media(req, true),
-            ["media"] => media(req, false),
-            _ => api_error(404, &format!("No such endpoint: {}", req.path)),
+            ["image"] => assets::folder_array(req, assets::Asset::Image),
+            ["media"] => assets::folder_array(req, assets::Asset::Media),
+            ["page"] => assets::folder_array(req, assets::Asset::Page),
+            ["form"] => assets::folder_array(req, assets::Asset::Form),
+            ["header"] => assets::folder_array(req, assets::Asset::Header),
+            ["footer"] => assets::folder_array(req, assets::Asset::Footer),
+            ["campaigns"] => assets::campaigns(),
+            ["subscription", "category"] => assets::categories(),
+            // Another account's id: UCL answers with an empty body (B7).
+            ["ucl", "v2", account, ..] if *account != self.cfg.account_id.to_string() => {
+                Resp::empty(403)
+            }
+            ["ucl", "v2", _, "segment"] => ucl::segments(st, req),
+            ["ucl", "v2", _, "segment", id, "contacts"] => {
+                ucl::segment_contacts(st, self.cfg.seed, req, id)
+            }
+            ["ucl", "v2", _, "contactReport", "id", id, "scores"] => {
+                ucl::contact_scores(st, self.cfg.seed, id)
+            }
+            ["ucl", ..] => Resp::empty(404),
+            _ => not_routed(),
         }
     }
 
@@ -788,7 +822,7 @@ impl ActOn {
 
     fn download(&self, st: &State, req: &Req, id: &str) -> Resp {
         let Some(list) = st.lists.iter().find(|l| l.id == id) else {
-            return api_error(404, &format!("List not found: {id}"));
+            return invalid_list();
         };
         let seed = self.cfg.seed;
         let (count, offset) = match page_params(req, 1000) {
@@ -810,17 +844,24 @@ impl ActOn {
             None => (0..list.headers.len()).collect(),
             Some(f) => {
                 let mut v = Vec::new();
-                for name in f.split(';').map(str::trim).filter(|n| !n.is_empty()) {
+                // `_contact_id_` always comes first, asked for or not.
+                for name in f
+                    .split(';')
+                    .map(str::trim)
+                    .filter(|n| !n.is_empty() && *n != "_contact_id_")
+                {
                     match list
                         .headers
                         .iter()
                         .position(|h| h.eq_ignore_ascii_case(name))
                     {
                         Some(i) => v.push(i),
+                        // The code as a string, as in the spec's example of 10010; naming the
+                        // column after a colon is a GUESS.
                         None => {
-                            return api_error(
+                            return Resp::json(
                                 400,
-                                &format!("Unknown field '{name}' for list {id}"),
+                                &json!({"errorCode": "10010", "message": format!("Invalid Column Specified: {name}")}),
                             );
                         }
                     }
@@ -828,9 +869,23 @@ impl ActOn {
                 v
             }
         };
-        let dq = req.q("datequalifiers") == Some("true");
-        let filtered = bounds.iter().any(Option::is_some);
+        let dq = req
+            .q("datequalifiers")
+            .is_some_and(|v| v.eq_ignore_ascii_case("true"));
+        // "The query parameter fields cannot be used in conjunction with" datequalifiers (D2);
+        // how the server refuses the pair is a GUESS.
+        if dq && req.q("fields").is_some_and(|f| !f.is_empty()) {
+            return api_error(
+                400,
+                CODE_INVALID_PARAMETER,
+                "The parameters fields and datequalifiers cannot be used together",
+            );
+        }
+        let filtered = bounds.iter().any(Option::is_some) || list.has_deletions();
         let matches = |i: u64| -> bool {
+            if !list.is_live(i) {
+                return false;
+            }
             if !filtered {
                 return true;
             }
@@ -851,16 +906,21 @@ impl ActOn {
             list.len()
         };
         let nth = |k: u64| if filtered { idxs[k as usize] } else { k };
-        let mut headers: Vec<String> = cols.iter().map(|&i| list.headers[i].clone()).collect();
+        let mut headers: Vec<String> = std::iter::once("_contact_id_".to_owned())
+            .chain(cols.iter().map(|&i| list.headers[i].clone()))
+            .collect();
         if dq {
-            headers.push("__created_date".into());
-            headers.push("__modified_date".into());
+            // D2: `created_date` / `modified_date` (the older pages said `__created_date`).
+            headers.push("created_date".into());
+            headers.push("modified_date".into());
         }
         let row_of = |i: u64| -> Vec<String> {
             let rec = list.record(seed, i);
-            let mut out: Vec<String> = cols
-                .iter()
-                .map(|&c| rec.get(c).cloned().unwrap_or_default())
+            let mut out: Vec<String> = std::iter::once(format!("{}:{i}", list.id))
+                .chain(
+                    cols.iter()
+                        .map(|&c| rec.get(c).cloned().unwrap_or_default()),
+                )
                 .collect();
             if dq {
                 out.push(list.created_at(seed, i).to_string());
@@ -882,13 +942,14 @@ impl ActOn {
         body.insert("offset".into(), offset.into());
         body.insert("count".into(), data.len().into());
         body.insert("totalCount".into(), total.into());
-        body.insert(
-            "emailColumn".into(),
-            list.email_column()
-                .map(|i| list.headers[i].clone())
-                .unwrap_or_default()
-                .into(),
-        );
+        // D3: the index of the e-mail column in `headers` (`_contact_id_` is index 0). GUESS:
+        // a list without one leaves the key out.
+        let email_at = list
+            .email_column()
+            .and_then(|i| headers.iter().position(|h| *h == list.headers[i]));
+        if let Some(i) = email_at {
+            body.insert("emailColumn".into(), i.into());
+        }
         body.insert("headers".into(), headers.into());
         body.insert("data".into(), data.into());
         Resp::json(200, &body)
@@ -896,17 +957,18 @@ impl ActOn {
 
     fn record(&self, st: &State, id: &str, rec: &str, facts: bool) -> Resp {
         let Some(list) = st.lists.iter().find(|l| l.id == id) else {
-            return api_error(404, &format!("List not found: {id}"));
+            return invalid_list();
         };
-        let idx = rec
-            .strip_prefix(id)
-            .and_then(|r| r.strip_prefix(':'))
-            .and_then(|n| n.parse::<u64>().ok());
-        let Some(i) = idx.filter(|i| *i < list.len()) else {
-            return api_error(404, &format!("Record not found: {rec}"));
+        let Some(i) = list.slot_of(rec) else {
+            // GUESS: 10008 is documented for DELETE; GET is assumed to answer the same.
+            return api_error(400, 10008, "Invalid contact");
         };
         if !facts {
-            return Resp::json(200, &list.record(self.cfg.seed, i));
+            // An array aligned to the download's headers: the record id first (B5).
+            let row: Vec<String> = std::iter::once(format!("{id}:{i}"))
+                .chain(list.record(self.cfg.seed, i))
+                .collect();
+            return Resp::json(200, &row);
         }
         let s = self.cfg.seed;
         let score = util::pick(s, i, 60, 101);
@@ -926,13 +988,13 @@ impl ActOn {
 
     fn lookup(&self, st: &State, req: &Req, id: &str) -> Resp {
         let Some(list) = st.lists.iter().find(|l| l.id == id) else {
-            return api_error(404, &format!("List not found: {id}"));
+            return invalid_list();
         };
         let Some(email) = req.q("email") else {
-            return api_error(400, "email is required");
+            return missing_parameter("email");
         };
         let Some(col) = list.email_column() else {
-            return api_error(400, "List has no e-mail column");
+            return api_error(400, CODE_INVALID_PARAMETER, "List has no e-mail column");
         };
         // Generated e-mails end in the record index before `@`, which avoids a full scan.
         let hint = email.split('@').next().and_then(|l| {
@@ -948,7 +1010,7 @@ impl ActOn {
         });
         let hit = hint
             .filter(|&i| {
-                i < list.len()
+                list.is_live(i)
                     && list
                         .record(self.cfg.seed, i)
                         .get(col)
@@ -956,14 +1018,17 @@ impl ActOn {
             })
             .or_else(|| {
                 (0..list.len()).find(|&i| {
-                    list.record(self.cfg.seed, i)
-                        .get(col)
-                        .is_some_and(|e| e.eq_ignore_ascii_case(email))
+                    list.is_live(i)
+                        && list
+                            .record(self.cfg.seed, i)
+                            .get(col)
+                            .is_some_and(|e| e.eq_ignore_ascii_case(email))
                 })
             });
         match hit {
             Some(i) => Resp::json(200, &json!({"listId": id, "recid": format!("{id}:{i}")})),
-            None => api_error(404, &format!("No record with e-mail {email} in {id}")),
+            // GUESS: the spec shows `{}` for both answers of the look-up.
+            None => api_error(404, 10008, "Invalid contact"),
         }
     }
 
@@ -991,10 +1056,12 @@ impl ActOn {
         let row = |i: u64| {
             vec![
                 format!("{name}{i}@bounces.example"),
-                (data::EPOCH_2024
-                    + (i as i64) * 86_400_000
-                    + util::pick(seed, i, 70 + salt, 86_400) as i64 * 1000)
-                    .to_string(),
+                // GUESS: dates as the record endpoint shows them (B5), zone abbreviation.
+                data::pacific_datetime(
+                    data::EPOCH_2024
+                        + (i as i64) * 86_400_000
+                        + util::pick(seed, i, 70 + salt, 86_400) as i64 * 1000,
+                ),
                 reasons[salt as usize][util::pick(seed, i, 80 + salt, 3) as usize].to_string(),
             ]
         };
@@ -1008,44 +1075,61 @@ impl ActOn {
         let data: Vec<Vec<String>> = (offset.min(end)..end).map(row).collect();
         Resp::json(
             200,
-            &json!({"listId": name, "offset": offset, "count": data.len(), "totalCount": total, "emailColumn": "E-mail Address", "headers": headers, "data": data}),
+            // GUESS: the spec shows `{}`; the download's shape, `emailColumn` an index (D3).
+            &json!({"listId": name, "offset": offset, "count": data.len(), "totalCount": total, "emailColumn": 0, "headers": headers, "data": data}),
         )
     }
 
-    fn message_report(&self, st: &State, id: &str) -> Resp {
+    fn message_report(&self, st: &State, id: &str, now_ms: i64) -> Resp {
         let Some((i, m)) = st.messages.iter().enumerate().find(|(_, m)| m.id == id) else {
-            return api_error(404, &format!("Message not found: {id}"));
+            return invalid_message(400);
         };
+        // GUESS: a message that was never sent has no report, like a deleted one.
         if !matches!(m.kind, "SENT" | "TRIGGERED") {
-            return api_error(400, &format!("Message {id} has not been sent"));
+            return invalid_message(400);
         }
         let r = data::report_for(self.cfg.seed, i as u64, self.cfg.customers);
+        let hard = r.bounced / 2;
+        let (last_open, last_click) = (m.timestamp + 86_400_000, m.timestamp + 2 * 86_400_000);
+        // The fields of the spec's example (B5); `opened`, `clicked`, `effectiveopened` and
+        // `notsent` are [unique, total] pairs.
         Resp::json(
             200,
             &json!({
                 "status": "ok",
                 "sent": r.sent,
+                "delivered": r.sent - r.bounced,
                 "bounced": r.bounced,
+                "hardBounced": hard,
+                "softBounced": r.bounced - hard,
                 "opened": [r.opened.0, r.opened.1],
+                "effectiveopened": [r.opened.0, r.opened.1],
                 "clicked": [r.clicked.0, r.clicked.1],
-                "optOut": r.opt_out,
-                "spamComplaint": r.spam,
-                "suppressed": r.suppressed,
-                "notSent": 0,
+                "notsent": [r.suppressed, r.suppressed],
+                "notopened": r.sent - r.bounced - r.opened.0,
+                "optout": r.opt_out,
+                "spam": r.spam,
+                "lastOpen": days_ago(now_ms, last_open),
+                "lastClick": days_ago(now_ms, last_click),
+                "lastOpenTS": last_open,
+                "lastClickTS": last_click,
+                "rebroadcast": 0,
+                "rebroadcastClick": 0,
                 "msgId": m.id,
                 "subject": m.subject,
+                "title": m.title,
                 "sentto": ["l-0001"],
-                "sendDate": m.timestamp,
+                "suppressedon": [],
             }),
         )
     }
 
     fn drilldown(&self, st: &State, req: &Req, id: &str, drill: &str) -> Resp {
         let Some((i, m)) = st.messages.iter().enumerate().find(|(_, m)| m.id == id) else {
-            return api_error(404, &format!("Message not found: {id}"));
+            return invalid_message(404);
         };
         if !matches!(m.kind, "SENT" | "TRIGGERED") {
-            return api_error(400, &format!("Message {id} has not been sent"));
+            return invalid_message(404);
         }
         let r = data::report_for(self.cfg.seed, i as u64, self.cfg.customers);
         let (total, action) = match drill {
@@ -1056,14 +1140,14 @@ impl ActOn {
             "BOUNCED" => (r.bounced, "Bounce"),
             "OPT_OUT" => (r.opt_out, "Opt-out"),
             "SPAM" => (r.spam, "Spam complaint"),
-            _ => return api_error(400, &format!("Unknown drilldown type {drill}")),
+            _ => return api_error(400, 10089, "Invalid drill-down verb"),
         };
         let (count, offset) = match page_params(req, 1000) {
             Ok(p) => p,
             Err(r) => return r,
         };
         let Some(list) = st.lists.first() else {
-            return api_error(404, "no list");
+            return invalid_list();
         };
         let seed = self.cfg.seed;
         let salt = drill.len() as u64;
@@ -1108,32 +1192,63 @@ impl ActOn {
     }
 }
 
+/// `listingtype` values: the spec's lowercase ones (D1), then the older pages' list types.
+/// GUESS: the server ignores case.
+const LISTING_TYPES: &[&str] = &[
+    "contact_list",
+    "header",
+    "footer",
+    "sender",
+    "media",
+    "pages",
+    "custom_events",
+    "template_message",
+    "draft_message",
+    "landing_page",
+    "sent_message",
+    "triggered_message",
+    "test_message",
+    "failed_message",
+    "scheduled_message",
+    "seed_list",
+    "suppression_list",
+    "segment_list",
+    "external_list",
+];
+
+/// One "Get List of Assets" entry, with the fields of the spec's example (B5).
+fn list_asset_json(l: &AoList) -> J {
+    json!({"id": l.id, "name": l.name, "folderName": l.folder, "sourceId": l.id, "baseId": l.id,
+           "description": format!("{} list", l.name), "sourceSize": l.live_len().to_string(),
+           "sourceName": l.name, "tsLastModified": l.modified, "tsLastCounted": l.modified,
+           "tsSource": l.created, "sourceTS": data::pacific_month_day_year(l.created),
+           "bIsSingleton": false, "bIsList": true, "bIsSforce": false})
+}
+
 fn list_assets(st: &State, req: &Req) -> Resp {
-    let lt = req
-        .q("listingtype")
-        .unwrap_or("CONTACT_LIST")
-        .to_ascii_uppercase();
-    if !matches!(
-        lt.as_str(),
-        "CONTACT_LIST" | "SEED_LIST" | "SUPPRESSION_LIST" | "SEGMENT_LIST" | "EXTERNAL_LIST"
-    ) {
-        return api_error(400, &format!("Invalid listingtype '{lt}'"));
+    let lt = req.q("listingtype").unwrap_or("contact_list");
+    if !LISTING_TYPES.iter().any(|t| t.eq_ignore_ascii_case(lt)) {
+        return api_error(
+            400,
+            CODE_INVALID_PARAMETER,
+            &format!("Invalid listingtype '{lt}'"),
+        );
     }
     let (count, offset) = match page_params(req, 1000) {
         Ok(p) => p,
         Err(r) => return r,
     };
-    let all: Vec<&AoList> = st.lists.iter().filter(|l| l.listing_type == lt).collect();
+    // Only list types hold lists here; the other asset types list nothing (GUESS).
+    let all: Vec<&AoList> = st
+        .lists
+        .iter()
+        .filter(|l| l.listing_type.eq_ignore_ascii_case(lt))
+        .collect();
     let result: Vec<J> = all
         .iter()
         .skip(offset as usize)
         .take(count as usize)
-        .map(|l| {
-            json!({"id": l.id, "name": l.name, "folderName": l.folder, "sourceId": l.id, "baseId": l.id,
-                   "description": "", "sourceSize": l.len(), "size": l.len(), "sourceName": l.name,
-                   "tsLastModified": l.modified, "tsLastCounted": l.modified, "tsSource": l.created, "bIsList": true,
-                   "listingType": l.listing_type})
-        })
+        .map(|l| list_asset_json(l))
         .collect();
     Resp::json(
         200,
@@ -1141,34 +1256,42 @@ fn list_assets(st: &State, req: &Req) -> Resp {
     )
 }
 
+/// A message list item, camelCase as in the spec (D4): `timeStamp` is epoch ms as a string,
+/// `timeWhen` has no year.
 fn message_json(m: &Message) -> J {
     let (sid, sname, semail) = SENDERS[m.sender % SENDERS.len()];
     json!({
-        "title": m.title,
-        "subject": m.subject,
-        "msg_id": m.id,
-        "type": m.kind,
-        "time_when": iso_ms(m.timestamp).replace('T', " ").trim_end_matches(".000Z").to_string(),
-        "sender_name": sname,
-        "sender_id": sid.to_string(),
-        "is_text_only": m.text_only.to_string(),
-        "timestamp": m.timestamp,
-        "sender_email": semail,
+        "name": m.title,
+        "msgId": m.id,
+        "msgType": m.kind,
+        "timeStamp": m.timestamp.to_string(),
+        "timeWhen": data::pacific_weekday(m.timestamp),
+        "senderName": sname,
+        "senderId": sid.to_string(),
+        "isTextOnly": m.text_only.to_string(),
+        "senderEmail": semail,
     })
 }
 
+const MESSAGE_TYPES: [&str; 6] = [
+    "DRAFT",
+    "TEMPLATE",
+    "SENT",
+    "TRIGGERED",
+    "FAILED",
+    "SCHEDULED",
+];
+
 fn messages(st: &State, req: &Req) -> Resp {
     let Some(kind) = req.q("type").map(str::to_ascii_uppercase) else {
+        return missing_parameter("type");
+    };
+    if !MESSAGE_TYPES.contains(&kind.as_str()) {
         return api_error(
             400,
-            "type is required (DRAFT, TEMPLATE, SENT, TRIGGERED, FAILED, SCHEDULED)",
+            CODE_INVALID_PARAMETER,
+            &format!("Invalid message type '{kind}'"),
         );
-    };
-    if !matches!(
-        kind.as_str(),
-        "DRAFT" | "TEMPLATE" | "SENT" | "TRIGGERED" | "FAILED" | "SCHEDULED"
-    ) {
-        return api_error(400, &format!("Invalid message type '{kind}'"));
     }
     let (count, offset) = match page_params(req, 1000) {
         Ok(p) => p,
@@ -1188,7 +1311,9 @@ fn messages(st: &State, req: &Req) -> Resp {
 }
 
 fn report_by_period(seed: u64, req: &Req) -> Resp {
-    let period = req.q("period").unwrap_or("");
+    let Some(period) = req.q("period") else {
+        return missing_parameter("period");
+    };
     let parsed = (period.len() == 4)
         .then(|| {
             (
@@ -1199,7 +1324,7 @@ fn report_by_period(seed: u64, req: &Req) -> Resp {
         .and_then(|(y, m)| Some((2000 + y?, m?)))
         .filter(|(_, m)| (1..=12).contains(m));
     let Some((year, month)) = parsed else {
-        return api_error(400, "period must be YYMM");
+        return api_error(400, 10160, "The date period is invalid.");
     };
     const MONTHS: [&str; 12] = [
         "January",
@@ -1225,15 +1350,26 @@ fn report_by_period(seed: u64, req: &Req) -> Resp {
         .map(|d| {
             let k = d as u64;
             let sent = util::pick(seed, k, 90, 400);
-            json!({"sent": sent, "opened": sent / 4, "clicked": sent / 20, "bounced": util::pick(seed, k, 91, 5),
-                   "optOut": util::pick(seed, k, 92, 3), "spamComplaint": 0,
-                   "dayOfMonth": d - first + 1, "dayOfWeek": (d + 4).rem_euclid(7) + 1})
+            let bounced = util::pick(seed, k, 91, 5);
+            // The fields of the spec's example (B5).
+            json!({"optedOut": util::pick(seed, k, 92, 3), "dayOfWeek": (d + 4).rem_euclid(7) + 1,
+                   "dayOfMonth": d - first + 1, "hardBounced": bounced / 2, "softBounced": bounced - bounced / 2,
+                   "opened": sent / 4, "bounced": bounced, "clicked": sent / 20, "sent": sent})
         })
         .collect();
     Resp::json(
         200,
         &json!({"month": format!("{} {year}", MONTHS[month as usize - 1]), "counts": counts}),
     )
+}
+
+/// Relative text as in `lastOpen` ("2 days ago"); GUESS: the wording of other distances.
+fn days_ago(now_ms: i64, ts: i64) -> String {
+    match (now_ms - ts).max(0) / 86_400_000 {
+        0 => "today".to_owned(),
+        1 => "1 day ago".to_owned(),
+        n => format!("{n} days ago"),
+    }
 }
 
 fn programs(req: &Req) -> Resp {
@@ -1247,7 +1383,11 @@ fn programs(req: &Req) -> Resp {
     if let Some(k) = &kind
         && !matches!(k.as_str(), "TRACK" | "EVENT" | "LIST_MAINT")
     {
-        return api_error(400, &format!("Invalid program type '{k}'"));
+        return api_error(
+            400,
+            CODE_INVALID_PARAMETER,
+            &format!("Invalid program type '{k}'"),
+        );
     }
     let programs: Vec<J> = all
         .iter()
@@ -1269,43 +1409,9 @@ fn programs(req: &Req) -> Resp {
     )
 }
 
-fn media(req: &Req, images: bool) -> Resp {
-    let (count, offset) = match page_params(req, 1000) {
-        Ok(p) => p,
-        Err(r) => return r,
-    };
-    let folder = req.q("folderName").or_else(|| req.q("folder"));
-    let items: Vec<J> = (0..if images { 14 } else { 6 })
-        .map(|i| {
-            let f = ["Default", "Banners", "Logos"][i % 3];
-            if images {
-                json!({"id": format!("img-{:04}", i + 1), "folderName": f, "name": format!("image-{}.png", i + 1),
-                       "url": format!("https://media.emulator.example/images/{}.png", i + 1),
-                       "thumbUrl": format!("https://media.emulator.example/thumbs/{}.png", i + 1),
-                       "size": 20_000 + i * 1500, "width": 600, "height": 300 + i * 10})
-            } else {
-                json!({"id": format!("med-{:04}", i + 1), "folderName": f, "name": format!("whitepaper-{}.pdf", i + 1),
-                       "url": format!("https://media.emulator.example/media/{}.pdf", i + 1), "size": 500_000 + i * 10_000,
-                       "type": "application/pdf"})
-            }
-        })
-        .filter(|v| folder.is_none_or(|f| v["folderName"] == f))
-        .collect();
-    let total = items.len();
-    let result: Vec<J> = items
-        .into_iter()
-        .skip(offset as usize)
-        .take(count as usize)
-        .collect();
-    Resp::json(
-        200,
-        &json!({"offset": offset, "count": result.len(), "totalCount": total, "result": result}),
-    )
-}
-
 impl Service for ActOn {
     fn classify(&self, _method: &http::Method, path: &str) -> EndpointClass {
-        if path.starts_with("/api/1/") || path == "/api/1" {
+        if path.starts_with("/api/1/") || path == "/api/1" || path.starts_with("/ucl/v2/") {
             EndpointClass::Api
         } else if path == "/token" {
             EndpointClass::Token
@@ -1325,33 +1431,28 @@ impl Service for ActOn {
             }
             ["token"] => self.token(req, ctx),
             ["api", "1", rest @ ..] => self.api(req, ctx, rest),
-            _ => api_error(
-                404,
-                &format!("No such endpoint: {} {}", req.method, req.path),
-            ),
+            // The unified contact list family shares the token check and the limits.
+            ["ucl", "v2", ..] => self.api(req, ctx, &s),
+            _ => not_routed(),
         }
     }
 
     fn fault_response(&self, status: u16, class: EndpointClass) -> Resp {
+        // Injected failures: the gateway answers 429, 401 and 5xx (GUESS for 429 and 5xx: no
+        // such answer is documented), the application the other 4xx.
+        let reason = http::StatusCode::from_u16(status)
+            .ok()
+            .and_then(|c| c.canonical_reason())
+            .unwrap_or("Error");
         match (status, class) {
-            (429, _) => Resp::json(
-                429,
-                &fault_body(
-                    900802,
-                    "Message throttled out",
-                    "You have exceeded your quota",
-                ),
-            ),
+            (429, _) => Resp::json(429, &gateway_body(429, reason, "Rate limit exceeded")),
             (_, EndpointClass::Token) => oauth_error(
                 status,
                 "server_error",
                 "The authorization server encountered an error",
             ),
-            (s, _) if s >= 500 => Resp::json(
-                s,
-                &fault_body(101_503, "Runtime Error", "Error connecting to the back end"),
-            ),
-            (s, _) => api_error(s, "injected error"),
+            (s, _) if s >= 500 || s == 401 => Resp::json(s, &gateway_body(s, reason, "")),
+            (s, _) => api_error(s, CODE_INVALID_PARAMETER, "injected error"),
         }
     }
 
@@ -1362,6 +1463,7 @@ impl Service for ActOn {
         st.window.clear();
         st.daily.clear();
         st.auth_attempts.clear();
+        st.writes = writes::WriteState::default();
     }
 
     fn expire_tokens(&self, now_ms: i64, token: Option<&str>) -> usize {

@@ -19,9 +19,8 @@ async fn password_grant_returns_act_on_token_shape() {
     let t = acton_password_token(&emu).await;
     assert_eq!(t["token_type"], "Bearer");
     assert_eq!(t["expires_in"], 3600);
-    assert!(
-        t["access_token"].is_string() && t["refresh_token"].is_string() && t["scope"].is_string()
-    );
+    assert_eq!(t["scope"], "offline-access", "D12");
+    assert!(t["access_token"].is_string() && t["refresh_token"].is_string());
     let a = emu.acton().info();
     let c = client();
     let (s, b) = token_req(
@@ -55,7 +54,20 @@ async fn password_grant_returns_act_on_token_shape() {
         (s, b["error"].clone()),
         (400, json!("unsupported_grant_type"))
     );
-    assert_eq!(emu.acton().stats().token_grants.password, 1);
+    // D8: `POST /token?grant_type=password` with the other fields in the form.
+    let r = c
+        .post(format!("{}?grant_type=password", a.token_url))
+        .form(&[
+            ("username", a.user.as_str()),
+            ("password", a.password.as_str()),
+            ("client_id", a.client_id.as_str()),
+            ("client_secret", a.client_secret.as_str()),
+        ])
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(r.status(), 200);
+    assert_eq!(emu.acton().stats().token_grants.password, 2);
     emu.shutdown().await;
 }
 
@@ -83,7 +95,10 @@ async fn list_download_pages_to_the_end_and_filters_by_dates() {
         assert_eq!(b["offset"], offset);
         let data = b["data"].as_array().expect("data");
         assert_eq!(b["count"], data.len());
-        assert_eq!(b["headers"][2], "E-mail Address");
+        // D3: the record id leads every row; `emailColumn` is an index into `headers`.
+        assert_eq!(b["headers"][0], "_contact_id_");
+        assert_eq!(b["headers"][3], "E-mail Address");
+        assert_eq!(b["emailColumn"], 3);
         rows.extend(data.iter().cloned());
         offset += 1000;
         if offset >= b["totalCount"].as_u64().expect("t") {
@@ -91,25 +106,41 @@ async fn list_download_pages_to_the_end_and_filters_by_dates() {
         }
     }
     assert_eq!(rows.len(), 2500);
-    assert!(rows.iter().all(|r| r.as_array().expect("r").len() == 11
+    assert!(rows.iter().all(|r| r.as_array().expect("r").len() == 12
         && r.as_array().expect("r").iter().all(Value::is_string)));
-    // Date qualifiers, then a modafter filter compared with them.
+    assert_eq!(rows[7][0], "l-0001:7");
+    // Date qualifiers (D2: `created_date`, `modified_date`, never with `fields`), then a
+    // modafter filter compared with them.
     let (_, all) = get_json(
         &c,
-        &a.url("/api/1/list/l-0001?count=1000&datequalifiers=true&fields=E-mail%20Address"),
+        &a.url("/api/1/list/l-0001?count=1000&datequalifiers=true"),
+        &tok,
+    )
+    .await;
+    let headers = all["headers"].as_array().expect("h");
+    assert_eq!(
+        headers[headers.len() - 2..],
+        [json!("created_date"), json!("modified_date")]
+    );
+    let (s, b) = get_json(
+        &c,
+        &a.url("/api/1/list/l-0001?datequalifiers=true&fields=E-mail%20Address"),
         &tok,
     )
     .await;
     assert_eq!(
-        all["headers"],
-        json!(["E-mail Address", "__created_date", "__modified_date"])
+        (s, b),
+        (
+            400,
+            json!({"errorCode": 10000, "message": "The parameters fields and datequalifiers cannot be used together"})
+        )
     );
     let cutoff = 1_704_067_200_000i64 + 10 * 86_400_000;
     let expected = all["data"]
         .as_array()
         .expect("d")
         .iter()
-        .filter(|r| r[2].as_str().expect("m").parse::<i64>().expect("ms") > cutoff)
+        .filter(|r| r[13].as_str().expect("m").parse::<i64>().expect("ms") > cutoff)
         .count();
     let (_, f) = get_json(
         &c,
@@ -128,10 +159,22 @@ async fn list_download_pages_to_the_end_and_filters_by_dates() {
     );
     let (s, _) = get_json(&c, &a.url("/api/1/list/l-0001?count=1001"), &tok).await;
     assert_eq!(s, 400, "count above 1000 is refused");
-    let (s, _) = get_json(&c, &a.url("/api/1/list/l-0001?fields=Nope"), &tok).await;
-    assert_eq!(s, 400);
-    let (s, _) = get_json(&c, &a.url("/api/1/list/l-9999"), &tok).await;
-    assert_eq!(s, 404);
+    let (s, b) = get_json(&c, &a.url("/api/1/list/l-0001?fields=Nope"), &tok).await;
+    assert_eq!(
+        (s, b),
+        (
+            400,
+            json!({"errorCode": "10010", "message": "Invalid Column Specified: Nope"})
+        )
+    );
+    let (s, b) = get_json(&c, &a.url("/api/1/list/l-9999"), &tok).await;
+    assert_eq!(
+        (s, b),
+        (
+            400,
+            json!({"errorCode": 10004, "message": "Invalid or missing list"})
+        )
+    );
     let r = c
         .get(a.url("/api/1/list/l-0001?responseformat=CSV"))
         .bearer_auth(&tok)
@@ -145,7 +188,7 @@ async fn list_download_pages_to_the_end_and_filters_by_dates() {
             .starts_with("text/csv")
     );
     let csv = r.text().await.expect("t");
-    assert!(csv.starts_with("First Name,Last Name,E-mail Address"));
+    assert!(csv.starts_with("_contact_id_,First Name,Last Name,E-mail Address"));
     assert_eq!(csv.lines().count(), 2501, "CSV returns the whole list");
     emu.shutdown().await;
 }
@@ -352,7 +395,8 @@ async fn every_api_endpoint_answers_with_documented_shapes() {
     );
     let (_, senders) = get("/api/1/account/senders").await;
     assert!(senders[0]["sender_email"].is_string());
-    let (_, lists) = get("/api/1/list?listingtype=CONTACT_LIST").await;
+    // D1: lowercase listing types (the older uppercase ones are still accepted).
+    let (_, lists) = get("/api/1/list?listingtype=contact_list").await;
     let names: Vec<&str> = lists["result"]
         .as_array()
         .expect("r")
@@ -360,30 +404,69 @@ async fn every_api_endpoint_answers_with_documented_shapes() {
         .map(|l| l["name"].as_str().expect("n"))
         .collect();
     assert!(names.contains(&"Customers") && names.contains(&"My List"));
-    assert!(
-        lists["result"][0]["id"]
-            .as_str()
-            .expect("id")
-            .starts_with("l-")
+    let first = &lists["result"][0];
+    // B5: the entry fields of the spec's example.
+    assert_eq!(
+        (
+            first["id"].clone(),
+            first["sourceSize"].clone(),
+            first["sourceTS"].clone(),
+            first["tsSource"].clone(),
+            first["bIsList"].clone()
+        ),
+        (
+            json!("l-0001"),
+            json!("2500"),
+            json!("Dec 30 2023 4:00 PM PST"),
+            json!(1_703_980_800_000i64),
+            json!(true)
+        )
     );
+    let (_, upper) = get("/api/1/list?listingtype=CONTACT_LIST").await;
+    assert_eq!(upper["totalCount"], lists["totalCount"]);
     let (_, seed) = get("/api/1/list?listingtype=SEED_LIST").await;
     assert_eq!(seed["result"].as_array().expect("r").len(), 1);
     let (s, _) = get("/api/1/list?listingtype=BOGUS").await;
     assert_eq!(s, 400);
+    // B5: a record is an array aligned to the download's headers, the record id first.
     let (s, rec) = get("/api/1/list/l-0001/record/l-0001:5").await;
     assert_eq!(s, 200);
-    assert_eq!(rec.as_array().expect("rec").len(), 11);
+    assert_eq!(rec.as_array().expect("rec").len(), 12);
+    assert_eq!(rec[0], "l-0001:5");
+    let (_, trade) = get("/api/1/list/l-0003/record/l-0003:0").await;
+    let registered = trade[7].as_str().expect("date");
+    assert!(
+        registered.len() == 23 && (registered.ends_with(" PST") || registered.ends_with(" PDT")),
+        "{registered}"
+    );
+    let (s, b) = get("/api/1/list/l-0001/record/l-0001:999999").await;
+    assert_eq!(
+        (s, b),
+        (
+            400,
+            json!({"errorCode": 10008, "message": "Invalid contact"})
+        )
+    );
     let (_, facts) = get("/api/1/list/l-0001/record/l-0001:5/facts").await;
     assert!(facts["activity"]["score"].is_u64() && facts["activitylist"].is_array());
-    let email = rec[2].as_str().expect("email").to_string();
+    let email = rec[3].as_str().expect("email").to_string();
     let (s, lk) = get(&format!("/api/1/list/lookup/l-0001?email={email}")).await;
     assert_eq!((s, lk["recid"].clone()), (200, json!("l-0001:5")));
+    let (s, b) = get("/api/1/list/lookup/l-0001").await;
+    assert_eq!(
+        (s, b),
+        (
+            422,
+            json!({"errorCode": 10121, "message": "Missing parameter - email"})
+        )
+    );
     for (p, total) in [("hardbounce", 37), ("spamcomplaint", 6), ("optout", 23)] {
         let (s, b) = get(&format!("/api/1/list/{p}?count=10")).await;
         assert_eq!(
             (s, b["totalCount"].clone(), b["count"].clone()),
             (200, json!(total), json!(10.min(total)))
         );
+        assert_eq!(b["emailColumn"], 0);
     }
     let mut sent_id = String::new();
     for ty in [
@@ -397,24 +480,63 @@ async fn every_api_endpoint_answers_with_documented_shapes() {
         let (s, m) = get(&format!("/api/1/message?type={ty}&count=100")).await;
         assert_eq!(s, 200, "{ty}");
         let first = &m["msgresult"][0];
+        // D4: camelCase, `timeStamp` epoch ms as a string, `isTextOnly` a string.
+        let ts: i64 = first["timeStamp"]
+            .as_str()
+            .expect("timeStamp")
+            .parse()
+            .expect("ms");
+        assert!(ts > 1_700_000_000_000, "{ty}");
         assert!(
-            first["msg_id"].is_string()
-                && first["timestamp"].is_i64()
-                && first["is_text_only"].is_string(),
-            "{ty}"
+            first["msgId"].is_string()
+                && first["name"].is_string()
+                && first["senderName"].is_string()
+                && first["isTextOnly"].is_string()
+                && first["msgType"] == ty,
+            "{ty}: {first}"
         );
         assert_eq!(m["totalCount"], m["msgresult"].as_array().expect("r").len());
         if ty == "SENT" {
-            sent_id = first["msg_id"].as_str().expect("id").to_string();
+            sent_id = first["msgId"].as_str().expect("id").to_string();
             assert!(sent_id.starts_with("s-0001-"));
         }
         if ty == "DRAFT" {
-            assert!(first["msg_id"].as_str().expect("id").starts_with("d-"));
+            assert!(first["msgId"].as_str().expect("id").starts_with("d-"));
         }
     }
+    let (s, b) = get("/api/1/message").await;
+    assert_eq!(
+        (s, b),
+        (
+            422,
+            json!({"errorCode": 10121, "message": "Missing parameter - type"})
+        )
+    );
     let (s, rep) = get(&format!("/api/1/message/{sent_id}/report")).await;
     assert_eq!((s, rep["status"].clone()), (200, json!("ok")));
     assert!(rep["opened"].as_array().expect("o").len() == 2 && rep["sentto"][0] == "l-0001");
+    for key in [
+        "delivered",
+        "hardBounced",
+        "softBounced",
+        "notopened",
+        "optout",
+        "spam",
+        "lastOpenTS",
+        "lastClickTS",
+        "rebroadcast",
+    ] {
+        assert!(rep[key].is_u64(), "{key}: {rep}");
+    }
+    assert!(
+        rep["lastOpen"]
+            .as_str()
+            .expect("lastOpen")
+            .ends_with(" ago")
+    );
+    let invalid_message = json!({"errorCode": 10030, "message": "Invalid or deleted message"});
+    let (s, b) = get("/api/1/message/s-9999-2401/report").await;
+    assert_eq!((s, b), (400, invalid_message.clone()));
     for d in [
         "SENT",
         "SUPPRESSED",
@@ -436,10 +558,44 @@ async fn every_api_endpoint_answers_with_documented_shapes() {
             .starts_with("l-0001:")
             && dd["result"][0]["action"] == "Clickthrough"
     );
+    let (s, b) = get(&format!("/api/1/message/{sent_id}/report/VIEWED")).await;
+    assert_eq!(
+        (s, b),
+        (
+            400,
+            json!({"errorCode": 10089, "message": "Invalid drill-down verb"})
+        )
+    );
+    let (s, b) = get("/api/1/message/s-9999-2401/report/SENT").await;
+    assert_eq!((s, b), (404, invalid_message));
     let (s, period) = get("/api/1/message/report?period=2402").await;
     assert_eq!((s, period["month"].clone()), (200, json!("February 2024")));
     assert_eq!(period["counts"].as_array().expect("c").len(), 29);
-    assert_eq!(get("/api/1/message/report?period=24").await.0, 400);
+    let day = period["counts"][0].as_object().expect("day");
+    let mut keys: Vec<&str> = day.keys().map(String::as_str).collect();
+    keys.sort_unstable();
+    assert_eq!(
+        keys,
+        [
+            "bounced",
+            "clicked",
+            "dayOfMonth",
+            "dayOfWeek",
+            "hardBounced",
+            "opened",
+            "optedOut",
+            "sent",
+            "softBounced"
+        ]
+    );
+    let (s, b) = get("/api/1/message/report?period=24").await;
+    assert_eq!(
+        (s, b),
+        (
+            400,
+            json!({"errorCode": 10160, "message": "The date period is invalid."})
+        )
+    );
     let (_, progs) = get("/api/1/program?type=TRACK").await;
     assert!(
         progs["folders"][0]["programs"][0]["id"]
@@ -448,18 +604,16 @@ async fn every_api_endpoint_answers_with_documented_shapes() {
             .starts_with("tr-")
     );
     assert!(progs["anyRunning"].is_boolean());
-    let (_, imgs) = get("/api/1/image?folderName=Logos").await;
-    assert!(
-        imgs["result"]
-            .as_array()
-            .expect("r")
-            .iter()
-            .all(|i| i["folderName"] == "Logos" && i["thumbUrl"].is_string())
-    );
-    let (_, media) = get("/api/1/media").await;
-    assert!(media["totalCount"].as_u64().expect("t") > 0);
     let (_, mine) = get("/api/1/list/l-0100").await;
-    assert_eq!(mine["data"], json!([["x@y.example", "X"]]));
+    assert_eq!(mine["data"], json!([["l-0100:0", "x@y.example", "X"]]));
+    let (s, b) = get("/api/1/nothing/here").await;
+    assert_eq!(
+        (s, b),
+        (
+            404,
+            json!({"httpCode": "404", "httpMessage": "Not Found", "moreInformation": "No resources match requested URI"})
+        )
+    );
     emu.shutdown().await;
 }
 
@@ -471,7 +625,9 @@ async fn api_auth_errors_and_five_per_second_limit() {
     let r = c.get(a.url("/api/1/account")).send().await.expect("s");
     assert_eq!(r.status(), 401);
     let b: Value = r.json().await.expect("j");
-    assert_eq!(b["fault"]["code"], 900902);
+    let gateway_401 =
+        json!({"httpCode": "401", "httpMessage": "Unauthorized", "moreInformation": ""});
+    assert_eq!(b, gateway_401, "D6: the gateway's shape");
     let tok = acton_password_token(&emu).await["access_token"]
         .as_str()
         .expect("at")
@@ -491,7 +647,7 @@ async fn api_auth_errors_and_five_per_second_limit() {
     assert_eq!(last.status(), 429);
     assert_eq!(last.headers()["retry-after"], "1");
     let b: Value = last.json().await.expect("j");
-    assert_eq!(b["fault"]["message"], "Message throttled out");
+    assert_eq!(b["httpCode"], "429");
     tokio::time::sleep(Duration::from_millis(1050)).await;
     assert_eq!(
         c.get(a.url("/api/1/account"))
@@ -504,11 +660,7 @@ async fn api_auth_errors_and_five_per_second_limit() {
     );
     emu.advance_clock(Duration::from_secs(3601));
     let (s, b) = get_json(&c, &a.url("/api/1/account"), &tok).await;
-    assert_eq!(
-        (s, b["fault"]["code"].clone()),
-        (401, json!(900901)),
-        "expired after an hour"
-    );
+    assert_eq!((s, b), (401, gateway_401), "expired after an hour");
     assert_eq!(a.stats().rate_limited, 1);
     emu.shutdown().await;
 }

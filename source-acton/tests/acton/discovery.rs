@@ -49,14 +49,24 @@ async fn lists_static_views_and_one_view_per_contact_list() {
         );
     }
     // Seed and suppression lists are not contact lists.
-    assert_eq!(names.iter().filter(|n| n.starts_with("List_")).count(), 4);
-    assert!(tables.iter().all(|t| t.kind == TableKind::View));
+    let is_list = |n: &str| n.starts_with("List_") && !n.ends_with("_Score");
+    assert_eq!(names.iter().filter(|n| is_list(n)).count(), 4);
+    // Each list has a score view (objects.rs tests them).
+    assert_eq!(names.iter().filter(|n| n.starts_with("List_")).count(), 8);
+    // Static objects are views; list tables take INSERT, UPDATE and DELETE.
+    assert!(tables.iter().all(|t| t.kind
+        == if is_list(&t.name) {
+            TableKind::Table
+        } else {
+            TableKind::View
+        }));
 
     let customers = tables.iter().find(|t| t.name == "List_Customers").unwrap();
     let cols: Vec<&str> = customers.columns.iter().map(|c| c.name.as_str()).collect();
     assert_eq!(
         cols,
         [
+            "ContactId",
             "First Name",
             "Last Name",
             "E-mail Address",
@@ -74,7 +84,7 @@ async fn lists_static_views_and_one_view_per_contact_list() {
     );
     assert_eq!(customers.columns[0].data_type, DataType::Utf8);
     assert_eq!(
-        customers.columns[12].data_type,
+        customers.columns[13].data_type,
         source_core::timestamp_ms_utc()
     );
     assert!(customers.description.contains("l-0001"));
@@ -171,6 +181,7 @@ async fn unknown_tables_suggest_the_nearest_and_names_match_ignoring_case() {
     assert!(err.to_string().contains("did you mean `Messages`"), "{err}");
     let t = s.table("list_trade_show_leads_2024").await.unwrap();
     assert_eq!(t.name, "List_Trade_Show_Leads_2024");
-    assert_eq!(t.columns.len(), 6 + 2);
+    // ContactId, six headers and `Registered`, then the two date qualifiers.
+    assert_eq!(t.columns.len(), 1 + 7 + 2);
     emu.shutdown().await;
 }

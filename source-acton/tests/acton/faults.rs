@@ -62,15 +62,17 @@ async fn api_errors_name_the_view_and_status() {
         )),
     )
     .await;
-    let text = err.to_string();
-    assert!(
-        text.contains("Act-On reading `Reports`: HTTP 404: Message not found: s-9999-9999"),
-        "{text}"
+    assert_eq!(
+        err.to_string(),
+        "Act-On reading `Reports`: HTTP 400: message `s-9999-9999` does not exist or was deleted \
+         (Act-On error 10030: Invalid or deleted message); reports exist for SENT and TRIGGERED \
+         messages: SELECT Id FROM Messages WHERE Type = 'SENT'"
     );
     assert_eq!(err.kind(), source_core::ErrorKind::NotFound);
     let acton = err
         .source_error()
         .and_then(|e| e.downcast_ref::<source_acton::Error>());
-    assert_eq!(acton.and_then(source_acton::Error::status), Some(404));
+    assert_eq!(acton.and_then(source_acton::Error::status), Some(400));
+    assert_eq!(acton.and_then(source_acton::Error::code), Some("10030"));
     emu.shutdown().await;
 }

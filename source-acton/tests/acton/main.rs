@@ -5,4 +5,6 @@ mod common;
 mod discovery;
 mod faults;
 mod lists;
+mod objects;
+mod shapes;
 mod views;

@@ -233,6 +233,25 @@ fn cases() -> Vec<(Filter, FilterSupport, &'static str)> {
             Exact,
             "hs_created_at__gte",
         ),
+        // The sync cursor: `>` exclusive, `>=` inclusive, milliseconds.
+        (
+            f(
+                "UpdatedAt",
+                Op::Gt,
+                Value::TimestampMs(1_704_067_200_000 + 15 * 86_400_000),
+            ),
+            Exact,
+            "hs_updated_at__gt",
+        ),
+        (
+            f(
+                "UpdatedAt",
+                Op::Ge,
+                Value::TimestampMs(1_704_067_200_000 + 20 * 86_400_000),
+            ),
+            Exact,
+            "hs_updated_at__gte",
+        ),
         (f("PagePath", Op::Eq, "event-5"), Exact, "hs_path__eq"),
         (
             f("PageName", Op::StartsWith, "Event 1"),
@@ -309,7 +328,7 @@ async fn unsupported_filters_are_refused_not_guessed() {
         f("category", Op::Ne, "meetup"),
         f("tags", Op::Eq, "rust"),
         f("tags", Op::Contains, "rust,data"),
-        f("UpdatedAt", Op::Gt, Value::TimestampMs(0)),
+        f("PublishedAt", Op::Gt, Value::TimestampMs(0)),
         f("title", Op::Like, "a\\%"),
         Filter::in_list("city", vec![Value::Str("a,b".into())]),
         Filter::in_list("city", vec![Value::Str(" Berlin".into())]),
