@@ -238,11 +238,13 @@ def test_keyboard_interrupt_during_a_token_refresh_loses_no_token(tmp_path) -> N
     """RT-3 from Python: Ctrl-C while the refresh of a single-use Act-On refresh token is out.
     The statement stops at once; the refresh finishes in its own task and saves the new pair,
     so the next connection works without presenting a used refresh token."""
-    with Emulator(acton_records=5, token_ttl_s=2) as emu:
+    # 4 s tokens: opening an Act-On connection (account, lists, segments at 5 requests/s)
+    # takes about a second, which must stay before the refresh point.
+    with Emulator(acton_records=5, token_ttl_s=4) as emu:
         settings = str(tmp_path / "OAuthSettings.txt")
         with acton.connect(emu.acton_password(settings)) as conn:
             conn.execute("SELECT * FROM List_Customers LIMIT 1").fetchall()
-            time.sleep(1.2)  # past the refresh point (half of a 2 s lifetime)
+            time.sleep(2.2)  # past the refresh point (half of a 4 s lifetime)
             emu.inject("acton", kind="delay", ms=1500, count=1, target="token")
             timer = threading.Timer(0.3, _thread.interrupt_main)
             started = time.monotonic()
