@@ -39,7 +39,7 @@ async fn rows(s: &Session, sql: &str) -> Vec<Vec<String>> {
     let batches: Vec<RecordBatch> = s.execute(sql, &[]).await.unwrap().collect().await.unwrap();
     let mut out = Vec::new();
     for b in &batches {
-        let fmts: Vec<ArrayFormatter> = b
+        let fmts: Vec<ArrayFormatter<'_>> = b
             .columns()
             .iter()
             .map(|c| ArrayFormatter::try_new(c.as_ref(), &FormatOptions::default()).unwrap())
