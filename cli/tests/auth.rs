@@ -290,7 +290,7 @@ async fn login_and_status_print_one_field_per_line_with_local_times() {
              location:      {}\n\
              access token:  stored\n\
              refresh token: stored\n\
-             scope:         PRODUCTION\n\
+             scope:         offline-access\n\
              obtained at:   {} (10 days ago)\n\
              expires at:    {} (expired 9 days ago)\n\
              revision:      1\n",
@@ -320,7 +320,7 @@ async fn login_and_status_print_one_field_per_line_with_local_times() {
                 "location:      {}\n\
                  access token:  stored\n\
                  refresh token: stored\n\
-                 scope:         PRODUCTION\n\
+                 scope:         offline-access\n\
                  obtained at:   {} ({obtained_rel})\n\
                  expires at:    {} ({expires_rel})\n\
                  revision:      1\n",
