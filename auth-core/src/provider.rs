@@ -51,6 +51,10 @@ pub struct Provider {
     /// The issuer an authorization response's `iss` must name (RFC 9207); `None`: the origin of
     /// the authorization endpoint.
     pub issuer: Option<String>,
+    /// Whether a token response's `scope` names the scopes requested, so that a missing one is
+    /// worth a warning (HubSpot: yes; Act-On answers `default` or `offline-access` to a request
+    /// for `PRODUCTION`, which says nothing about what was granted).
+    pub granted_scope_names_requested: bool,
 }
 
 impl Provider {
@@ -96,6 +100,7 @@ impl Provider {
             revocation_url: None,
             introspection_url: None,
             issuer: None,
+            granted_scope_names_requested: true,
         })
     }
 }

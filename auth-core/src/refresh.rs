@@ -928,6 +928,9 @@ impl Inner {
     /// TR-14: the provider granted less than we asked for; later calls may fail with 403.
     fn warn_if_scope_narrowed(&self, tokens: &TokenSet) {
         let Some(granted) = &tokens.scope else { return };
+        if !self.tokens.provider.granted_scope_names_requested {
+            return;
+        }
         let missing = missing_scopes(&self.scopes, granted);
         if !missing.is_empty() {
             tracing::warn!(missing = %missing.join(" "), "the provider granted fewer scopes than requested");

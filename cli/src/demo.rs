@@ -118,7 +118,54 @@ fn pushed_params(emu: &emulator::Emulator, mark: usize) -> Vec<String> {
         .collect()
 }
 
-pub(crate) async fn run() -> Result<(), Failure> {
+/// The web flow of `app` (a HubDB connection with client id, secret and callback) against an
+/// auto-approving emulator, without a browser: the authorization URL and the callback URL the
+/// emulator redirected to (with the code), which `GetOAuthAccessToken` or `OAuthVerifier` take.
+pub(crate) async fn approve_in_emulator(app: &Connection) -> Result<(String, String), Failure> {
+    let mut session = sql::Session::new();
+    session.add_procedures(app).map_err(fail)?;
+    let url = first_text(&session, "EXEC GetOAuthAuthorizationURL", &[], "URL").await?;
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .map_err(fail)?;
+    // The auto-approving emulator answers with the redirect a browser would follow.
+    let callback = client
+        .get(&url)
+        .send()
+        .await
+        .map_err(fail)?
+        .headers()
+        .get(reqwest::header::LOCATION)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    Ok((url, callback))
+}
+
+/// The HubSpot request paths the emulator served, counted by their version prefix
+/// (`/cms/hubdb/2026-03`, `/cms/v3/hubdb`, `/oauth/v1`, …): what proves which API version a run spoke.
+fn version_prefixes(emu: &emulator::Emulator) -> Vec<(String, usize)> {
+    let mut counts = std::collections::BTreeMap::<String, usize>::new();
+    for request in emu.hubspot().requests() {
+        let prefix: Vec<&str> = request.path.split('/').skip(1).take(3).collect();
+        let prefix = match prefix.as_slice() {
+            ["oauth", version, ..] | ["crm", version, ..] if version.starts_with(['v', '2']) => {
+                format!("/{}/{version}", prefix[0])
+            }
+            [a, b, c] => format!("/{a}/{b}/{c}"),
+            _ => request.path.clone(),
+        };
+        *counts.entry(prefix).or_default() += 1;
+    }
+    counts.into_iter().collect()
+}
+
+/// `hubdb_api_version` adds `APIVersion=` to every HubDB connection string (None: the default).
+pub(crate) async fn run(hubdb_api_version: Option<String>) -> Result<(), Failure> {
+    let version = hubdb_api_version
+        .map(|v| format!(";APIVersion={v}"))
+        .unwrap_or_default();
     step(1, "Start the HubSpot and Act-On emulators on loopback");
     let emu = emulator::Emulator::builder()
         .auto_approve(true)
@@ -153,7 +200,7 @@ pub(crate) async fn run() -> Result<(), Failure> {
     let private_app = connect(
         "hubdb",
         &format!(
-            "AuthScheme=PrivateApp;PrivateAppToken={};APIBaseURL={}",
+            "AuthScheme=PrivateApp;PrivateAppToken={};APIBaseURL={}{version}",
             hs.private_app_token, hs.base_url
         ),
     )?;
@@ -165,29 +212,14 @@ pub(crate) async fn run() -> Result<(), Failure> {
     let app = connect(
         "hubdb",
         &format!(
-            "OAuthClientId={};OAuthClientSecret='{}';APIBaseURL={};OAuthAuthorizationURL={};CallbackURL={}",
+            "OAuthClientId={};OAuthClientSecret='{}';APIBaseURL={};OAuthAuthorizationURL={};CallbackURL={}{version}",
             hs.client_id, hs.client_secret, hs.base_url, hs.authorize_url, hs.redirect_uri
         ),
     )?;
+    let (url, callback) = approve_in_emulator(&app).await?;
+    println!("authorization URL: {}…", &url[..url.len().min(90)]);
     let mut web_flow = sql::Session::new();
     web_flow.add_procedures(&app).map_err(fail)?;
-    let url = first_text(&web_flow, "EXEC GetOAuthAuthorizationURL", &[], "URL").await?;
-    println!("authorization URL: {}…", &url[..url.len().min(90)]);
-    let client = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .map_err(fail)?;
-    // The auto-approving emulator answers with the redirect a browser would follow.
-    let callback = client
-        .get(&url)
-        .send()
-        .await
-        .map_err(fail)?
-        .headers()
-        .get(reqwest::header::LOCATION)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
-        .to_owned();
     let token_statement = "EXEC GetOAuthAccessToken AuthMode='WEB', Verifier=?";
     let callback = [Value::Str(callback)];
     let batches = web_flow
@@ -204,7 +236,7 @@ pub(crate) async fn run() -> Result<(), Failure> {
         .map_err(fail)?
         .configure(
             &format!(
-                "InitiateOAuth=OFF;OAuthAccessToken='{access_token}';APIBaseURL={}",
+                "InitiateOAuth=OFF;OAuthAccessToken='{access_token}';APIBaseURL={}{version}",
                 hs.base_url
             )
             .parse()
@@ -269,6 +301,17 @@ pub(crate) async fn run() -> Result<(), Failure> {
         stats.rate_limited,
         emu.acton().stats().api_requests
     );
+    println!("HubSpot paths by API version:");
+    for (prefix, count) in version_prefixes(&emu) {
+        let noun = if count == 1 { "request" } else { "requests" };
+        // The consent page is a browser page, not an API: HubSpot does not version it.
+        let note = if prefix == "/oauth/authorize" {
+            " (the consent page: unversioned)"
+        } else {
+            ""
+        };
+        println!("  {prefix:<20} {count:>3} {noun}{note}");
+    }
     emu.shutdown().await;
     Ok(())
 }

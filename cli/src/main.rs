@@ -26,6 +26,15 @@ struct Cli {
     command: Command,
 }
 
+/// Options of `connector demo`.
+#[derive(Debug, clap::Args)]
+struct DemoArgs {
+    /// The HubDB API version of every HubDB connection of the demo (the `APIVersion` property:
+    /// 2026-03 or v3); the last lines count the HubSpot paths sent per version prefix.
+    #[arg(long, value_name = "VERSION")]
+    hubdb_api_version: Option<String>,
+}
+
 /// The commands that are not a source's; each registered source adds `connector <source> …`
 /// (see [`command`]).
 #[derive(Debug, Subcommand)]
@@ -36,7 +45,7 @@ enum Command {
         command: ConnstrCommand,
     },
     /// Walk through the product against in-process emulators: no account, no network.
-    Demo,
+    Demo(DemoArgs),
     /// Serve the HubSpot and Act-On emulators on loopback until SIGINT/SIGTERM; prints one
     /// JSON line with their URLs and credentials once ready.
     Emulator(emulator::cli::EmulatorArgs),
@@ -217,7 +226,7 @@ fn run(matches: &clap::ArgMatches) -> Result<(), Failure> {
             command: ConnstrCommand::Parse { string, mask },
         } => parse(&string, mask),
         Command::Emulator(args) => run_emulator(args),
-        Command::Demo => run_demo(),
+        Command::Demo(args) => run_demo(args),
         Command::Serve(args) => serve::run(*args),
     }
 }
@@ -233,12 +242,12 @@ fn main() -> ExitCode {
     }
 }
 
-fn run_demo() -> Result<(), Failure> {
+fn run_demo(args: DemoArgs) -> Result<(), Failure> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .map_err(|e| Failure::new(1, format!("cannot start the async runtime: {e}")))?;
-    runtime.block_on(demo::run())
+    runtime.block_on(demo::run(args.hubdb_api_version))
 }
 
 fn run_emulator(args: emulator::cli::EmulatorArgs) -> Result<(), Failure> {

@@ -125,15 +125,17 @@ async fn serve_emulators(
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> Result<(), Failure> {
     let fail = |e: &dyn std::fmt::Display| Failure::new(1, e.to_string());
+    // Auto-approval lets the gateway's HubDB connection log in by the web flow without a browser.
     let emu = args
         .emulator_args
         .builder()
+        .auto_approve(true)
         .start()
         .await
         .map_err(|e| fail(&e))?;
     let info = emu.connection_info();
     let accounts = Accounts::new(vec![
-        emulator_account("hubdb", &hubdb_connection(&info.hubspot))?,
+        emulator_account("hubdb", &hubdb_connection(&info.hubspot).await?)?,
         emulator_account("acton", &acton_connection(&info.acton))?,
     ])
     .map_err(|e| fail(&e))?;
@@ -157,12 +159,17 @@ async fn serve_emulators(
     result.map_err(|e| fail(&e))
 }
 
-/// HubDB with the emulator's private-app token.
-fn hubdb_connection(hs: &emulator::HubSpotInfo) -> String {
-    format!(
-        "AuthScheme=PrivateApp;PrivateAppToken={};APIBaseURL={}",
-        hs.private_app_token, hs.base_url
-    )
+/// HubDB by OAuth (the web flow, approved by the emulator; tokens in memory), so the gateway
+/// owns a refresh token and refreshes it once per expiry for every client, as with Act-On.
+async fn hubdb_connection(hs: &emulator::HubSpotInfo) -> Result<String, Failure> {
+    let app = format!(
+        "OAuthClientId={};OAuthClientSecret='{}';APIBaseURL={};OAuthAuthorizationURL={};CallbackURL={}",
+        hs.client_id, hs.client_secret, hs.base_url, hs.authorize_url, hs.redirect_uri
+    );
+    let (_, callback) = crate::demo::approve_in_emulator(&configure("hubdb", &app)?).await?;
+    Ok(format!(
+        "{app};InitiateOAuth=GETANDREFRESH;OAuthVerifier='{callback}';OAuthSettingsLocation=memory://gateway-hubdb"
+    ))
 }
 
 /// Act-On with the password grant; tokens in memory, refreshed by the gateway alone.
@@ -174,12 +181,16 @@ fn acton_connection(ao: &emulator::ActOnInfo) -> String {
 }
 
 fn emulator_account(name: &str, text: &str) -> Result<Account, Failure> {
+    Account::open(name, &configure(name, text)?).map_err(|e| Failure::new(1, e.to_string()))
+}
+
+/// A connection of the registered source `name` from the connection string `text`.
+fn configure(name: &str, text: &str) -> Result<source_plugin::Connection, Failure> {
     let source = sources::find(name).map_err(|e| Failure::new(1, e.to_string()))?;
     let cs: connstr::ConnectionString = text
         .parse()
         .map_err(|e: connstr::SyntaxError| Failure::new(1, e.to_string()))?;
-    let connection = source
+    source
         .configure(&cs)
-        .map_err(|e| Failure::new(1, e.to_string()))?;
-    Account::open(name, &connection).map_err(|e| Failure::new(1, e.to_string()))
+        .map_err(|e| Failure::new(1, e.to_string()))
 }

@@ -174,10 +174,35 @@ fn demo_walks_through_every_step() {
         "{}",
         lines[at + 6]
     );
-    // The default API version: no legacy path in what the demo sent.
-    for legacy in ["/cms/v3/", "/crm/v3/", "/oauth/v3/", "/oauth/v1/"] {
-        assert!(!text.contains(legacy), "legacy path {legacy:?} in:\n{text}");
-    }
+    // The default API version: every HubSpot path the emulator served was date-versioned.
+    assert_eq!(
+        version_lines(&text),
+        "HubSpot paths by API version:\n\
+         \x20 /cms/hubdb/2026-03    12 requests\n\
+         \x20 /oauth/2026-03         1 request\n\
+         \x20 /oauth/authorize       1 request (the consent page: unversioned)\n"
+    );
+}
+
+/// The demo's last lines: the HubSpot paths it sent, counted by API version prefix.
+fn version_lines(text: &str) -> String {
+    let from = text.find("HubSpot paths by API version:").expect(text);
+    text[from..].to_owned()
+}
+
+#[test]
+fn demo_with_api_version_v3_sends_only_v3_paths() {
+    let out = Command::new(env!("CARGO_BIN_EXE_connector"))
+        .args(["demo", "--hubdb-api-version", "v3"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        version_lines(&ok(out)),
+        "HubSpot paths by API version:\n\
+         \x20 /cms/v3/hubdb         12 requests\n\
+         \x20 /oauth/authorize       1 request (the consent page: unversioned)\n\
+         \x20 /oauth/v3              1 request\n"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -325,7 +325,7 @@ pub(crate) fn parameter(value: &Bound<'_, PyAny>, position: usize) -> PyResult<V
         return Ok(Value::Float(f.value()));
     }
     if let Ok(s) = value.cast::<PyString>() {
-        return Ok(Value::Str(s.to_str()?.to_owned()));
+        return Ok(Value::Str(s.to_cow()?.into_owned()));
     }
     if value.is_instance_of::<PyDateTime>() {
         // Naive datetimes are UTC, like every timestamp the sources return.
@@ -360,7 +360,7 @@ pub(crate) fn parameter(value: &Bound<'_, PyAny>, position: usize) -> PyResult<V
     // NumPy scalars (pandas hands them over: numpy.int64, numpy.bool_, ...) as the Python
     // value they hold.
     let ty = value.get_type();
-    if ty.module()?.to_str()? == "numpy" && value.hasattr("item")? {
+    if ty.module()?.to_cow()? == "numpy" && value.hasattr("item")? {
         let item = value.call_method0("item")?;
         if !item.get_type().is(&ty) {
             return parameter(&item, position);

@@ -36,6 +36,8 @@ pub fn provider(config: &ActOnConfig) -> Provider {
         // Act-On documents no introspection endpoint.
         introspection_url: None,
         issuer: None,
+        // Its token answers carry `default` or `offline-access`, never the `PRODUCTION` asked for.
+        granted_scope_names_requested: false,
     }
 }
 

@@ -63,6 +63,7 @@ pub fn provider(config: &HubDbConfig) -> Provider {
             config.api_version.introspection_path(),
         )),
         issuer: None,
+        granted_scope_names_requested: true,
     }
 }
 
