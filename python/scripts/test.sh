@@ -41,7 +41,8 @@ echo "python/test.sh: building the sdist and a wheel from it with pip (profile $
 started=$(date +%s)
 sdists="$root/target/sdist"
 rm -rf "$sdists" && mkdir -p "$sdists/unpacked"
-"$venv/bin/maturin" sdist --manifest-path python/Cargo.toml --out "$sdists" --quiet
+"$venv/bin/maturin" sdist --manifest-path python/Cargo.toml --out "$sdists" >/dev/null 2>&1 \
+  || "$venv/bin/maturin" sdist --manifest-path python/Cargo.toml --out "$sdists"
 sdist=$(ls "$sdists"/connector-*.tar.gz | head -n 1)
 tar -xzf "$sdist" -C "$sdists/unpacked"
 rm -f "$wheels"/connector-*.whl

@@ -269,6 +269,12 @@ impl Error {
         }
     }
 
+    /// Whether the API said the record (contact) asked for does not exist: a 404, or a
+    /// "not found" code other than 10004, which is about the list itself.
+    pub(crate) fn is_missing_record(&self) -> bool {
+        self.kind() == ErrorKind::NotFound && self.code() != Some("10004")
+    }
+
     /// An unreadable answer.
     pub(crate) fn decode(context: &str, message: impl ToString) -> Self {
         source_http::HttpError::decode(&crate::client::SERVICE, context, message).into()

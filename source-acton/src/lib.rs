@@ -58,7 +58,9 @@
 //! Unmarked columns are String. A query without a required filter fails with
 //! [`Error::MissingFilter`], naming the column and its allowed values, before any request:
 //! the score views have no bulk endpoint (one request per record; a 100,000-record list would
-//! take 5.5 hours at 5 requests per second), so they answer only for the ids given. A value
+//! take 5.5 hours at 5 requests per second), so they answer only for the ids given; an id the
+//! API does not know gives no row (as `WHERE Id = …` of a missing row would), while an
+//! unknown list is still an error. A value
 //! outside an enumerated set (or a `ContactId` that is not `list:n`) fails with
 //! [`Error::InvalidFilterValue`]. Pseudo columns (`Type`, `MessageId`, `DrilldownType`,
 //! `Period`, `ListingType`, `ContactId` of score views) carry the value that selected each
@@ -89,7 +91,10 @@
 //! headers are cached for the life of the connection; the list of lists is re-read by
 //! `list_tables` and whenever a `List_` name is not known yet, so new lists appear without
 //! reconnecting.
-//! Projection becomes `fields` (`;`-separated header names). Date filters become
+//! Projection becomes `fields` (`;`-separated header names) unless a date column is projected
+//! or filtered: `fields` and `datequalifiers` cannot be combined (spec copy, D2), so then the
+//! whole record is read; a header containing `;` cannot be named in `fields` either, and
+//! also reads whole records. Date filters become
 //! `modafter`/`modbefore`/`createdafter`/`createdbefore` (Unix ms), sent as exclusive bounds
 //! (`>= v` → `…after=v-1`); they are declared Loose because the API's bound semantics are
 //! UNVERIFIED, so the caller re-checks them.

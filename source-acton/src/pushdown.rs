@@ -262,6 +262,7 @@ pub(crate) fn plan(
                     Part::new(call, false, Items::Key("activitylist"))
                 };
                 part.lift.push(("__score", "/activity/score"));
+                part.missing_is_empty = true;
                 parts.push(part.inject("__contact_id", id));
             }
             parts
@@ -288,8 +289,9 @@ pub(crate) fn plan(
             ids.into_iter()
                 .map(|id| {
                     let call = ucl_call(account, &["contactReport", "id", &id, "scores"]);
-                    Part::new(call, false, Items::AnyOf(&["scores", "result"]))
-                        .inject("__contact_id", id)
+                    let mut part = Part::new(call, false, Items::AnyOf(&["scores", "result"]));
+                    part.missing_is_empty = true;
+                    part.inject("__contact_id", id)
                 })
                 .collect()
         }

@@ -61,6 +61,9 @@ pub(crate) struct Part {
     pub(crate) seconds: &'static [&'static str],
     /// `__view` from `id` (ContactList.ViewName).
     pub(crate) views: Option<Arc<HashMap<String, String>>>,
+    /// A "no such record" answer means no rows: a lookup by key (`WHERE ContactId = …`) of a
+    /// record that does not exist is an empty result in SQL, not an error.
+    pub(crate) missing_is_empty: bool,
 }
 
 impl Part {
@@ -75,6 +78,7 @@ impl Part {
             keep: Vec::new(),
             seconds: &[],
             views: None,
+            missing_is_empty: false,
         }
     }
 
@@ -180,7 +184,17 @@ impl Scan {
             None => {}
         }
         // Errors name the ids of the call (list, message, period), which Act-On's do not.
-        let body: J = self.client.json(&call).await.map_err(|e| e.about(&call))?;
+        let body: J = match self.client.json(&call).await {
+            Ok(body) => body,
+            Err(e) if part.missing_is_empty && e.is_missing_record() => {
+                return Ok(Page {
+                    batch: RecordBatch::new_empty(self.schema.clone()),
+                    total: Some(0),
+                    got: 0,
+                });
+            }
+            Err(e) => return Err(e.about(&call)),
+        };
         let total = body.get("totalCount").and_then(|t| match t {
             J::Number(n) => n.as_u64(),
             J::String(s) => s.parse().ok(),

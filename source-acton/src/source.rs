@@ -130,6 +130,14 @@ struct AssetsPage {
     total_count: Option<u64>,
 }
 
+/// The one field a count needs from a one-record download.
+#[derive(serde::Deserialize)]
+struct CountPage {
+    /// A number, or a numeric string (as `sourceSize` is in the spec copy).
+    #[serde(default, rename = "totalCount")]
+    total_count: Option<J>,
+}
+
 #[derive(serde::Deserialize)]
 struct HeadersPage {
     #[serde(default)]
@@ -277,6 +285,23 @@ impl ActOnSource {
             &h.headers,
             h.email_column.as_deref(),
         ))
+    }
+
+    /// The records of a `List_<Name>` view: a one-record download (`count=1`), paced like
+    /// every request, read for its `totalCount`. `None` for other views (no cheap count) and
+    /// when the answer has no readable `totalCount`.
+    async fn count_list(&self, rel: &Relation) -> Result<Option<u64>, Error> {
+        let (Kind::List, Some(id)) = (rel.kind, rel.list_id.as_deref()) else {
+            return Ok(None);
+        };
+        let call = api_call(
+            &["list", id],
+            format!("counting the records of `{}`", rel.info.name),
+        )
+        .param("count", "1")
+        .param("offset", "0");
+        let page: CountPage = self.inner.client.json(&call).await?;
+        Ok(crate::decode::count(page.total_count.as_ref()))
     }
 
     /// The account id UCL paths need (one `GET /api/1/account` per connection).
@@ -596,6 +621,15 @@ impl DataSource for ActOnSource {
 
     fn filter_support(&self, table: &TableInfo, filter: &Filter) -> FilterSupport {
         pushdown::support(views::kind_of(table), table, filter)
+    }
+
+    /// `List_<Name>`: one request (see `count_list`); other views: `None`, no request beyond
+    /// resolving the name.
+    fn row_count<'a>(&'a self, table: &'a str) -> BoxFuture<'a, source_core::Result<Option<u64>>> {
+        Box::pin(async move {
+            let rel = self.relation(table).await?;
+            Ok(self.count_list(&rel).await?)
+        })
     }
 
     fn scan<'a>(

@@ -134,6 +134,10 @@ impl Run {
     /// Syncs `table` of `source` (connection `connection`; `namespace` prefixes the
     /// destination table's name as `namespace__table` when several connections share one
     /// destination), then saves the table's state.
+    ///
+    /// The columns written are those `source.table` reports, and sources read their catalog
+    /// once per connection: open a new connection for each run (as `connector … sync` does)
+    /// so that columns added at the source since are seen.
     pub async fn table(
         &mut self,
         connection: &str,

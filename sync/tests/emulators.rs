@@ -460,7 +460,7 @@ async fn acton_list_to_sqlite_merges_changes_and_deletions() {
         .unwrap();
     emu.acton().clear_requests();
 
-    let mut run = Run::open(to, state_path, Options::default()).unwrap();
+    let mut run = Run::open(to.clone(), state_path.clone(), Options::default()).unwrap();
     let second = run
         .table("acton", None, source.as_ref(), table, &mut |_| {})
         .await
@@ -469,18 +469,20 @@ async fn acton_list_to_sqlite_merges_changes_and_deletions() {
         counts(&second).split(';').next().unwrap(),
         "List_Customers: 1 new, 2 changed, 1 deleted"
     );
-    let downloads: Vec<Vec<(String, String)>> = emu
-        .acton()
-        .requests()
-        .into_iter()
-        .filter(|r| r.path.contains("/list/l-"))
-        .map(|r| r.query_pairs())
-        .collect();
-    // The changed records (`modafter`), then the key listing (the count is not known).
-    assert_eq!(downloads.len(), 2, "{downloads:?}");
-    assert!(
-        downloads[0].iter().any(|(k, _)| k == "modafter"),
-        "{downloads:?}"
+    let downloads = acton_downloads(&emu);
+    // The changed records (`modafter`), the row count (300, below the 301 the destination
+    // would hold), then the key listing that finds the deleted record.
+    assert_eq!(downloads.len(), 3, "{downloads:?}");
+    assert_eq!(downloads[0][0], pair("datequalifiers", "true"));
+    assert_eq!(downloads[0][1].0, "modafter");
+    assert_eq!(downloads[1], [pair("count", "1"), pair("offset", "0")]);
+    assert_eq!(
+        downloads[2],
+        [
+            pair("fields", "_contact_id_"),
+            pair("count", "1000"),
+            pair("offset", "0")
+        ]
     );
 
     let after = source_rows(source.as_ref(), table).await;
@@ -515,5 +517,322 @@ async fn acton_list_to_sqlite_merges_changes_and_deletions() {
         .collect();
     assert_eq!(dest.len(), 300);
     assert_eq!(dest, expected);
+
+    // Nothing changed since: the count (300, as stored) spares the key listing. The records
+    // changed within the skew before the last run's start are read again, unchanged.
+    emu.acton().clear_requests();
+    let mut run = Run::open(to, state_path, Options::default()).unwrap();
+    let third = run
+        .table("acton", None, source.as_ref(), table, &mut |_| {})
+        .await
+        .unwrap();
+    assert_eq!(
+        counts(&third),
+        "List_Customers: 0 new, 0 changed, 0 deleted; 2 requests"
+    );
+    assert_eq!(third.stats.read, 3);
+    let downloads = acton_downloads(&emu);
+    assert_eq!(downloads.len(), 2, "{downloads:?}");
+    assert_eq!(downloads[1], [pair("count", "1"), pair("offset", "0")]);
     emu.shutdown().await;
+}
+
+/// The query of every list download (`/list/l-…`) the Act-On emulator saw since it was cleared.
+fn acton_downloads(emu: &Emulator) -> Vec<Vec<(String, String)>> {
+    emu.acton()
+        .requests()
+        .into_iter()
+        .filter(|r| r.path.contains("/list/l-"))
+        .map(|r| r.query_pairs())
+        .collect()
+}
+
+fn pair(k: &str, v: &str) -> (String, String) {
+    (k.to_owned(), v.to_owned())
+}
+
+/// The column the schema-change tests add to `events`: a HubDB NUMBER (Arrow Float64).
+const ADDED: &str = "capacity";
+
+/// The HubDB path of the `events` draft table.
+const EVENTS_DRAFT: &str = "/cms/v3/hubdb/tables/events/draft";
+
+/// One HTTP/1.1 request to the HubSpot emulator with the private-app token, over a plain TCP
+/// connection (this crate has no HTTP client): the status and the JSON body.
+async fn hubspot_http(
+    emu: &Emulator,
+    method: &'static str,
+    path: &'static str,
+    body: Option<serde_json::Value>,
+) -> (u16, serde_json::Value) {
+    let addr = emu
+        .hubspot()
+        .base_url()
+        .trim_start_matches("http://")
+        .to_owned();
+    let token = emu.hubspot().info().private_app_token.clone();
+    let body = body.map(|b| b.to_string()).unwrap_or_default();
+    tokio::task::spawn_blocking(move || {
+        use std::io::{Read, Write};
+        let mut stream = std::net::TcpStream::connect(&addr).unwrap();
+        write!(
+            stream,
+            "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {token}\r\n\
+             Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        )
+        .unwrap();
+        let mut response = String::new();
+        stream.read_to_string(&mut response).unwrap();
+        let (head, body) = response.split_once("\r\n\r\n").unwrap();
+        // A chunked body would not parse below; JSON answers carry a Content-Length.
+        assert!(!head.to_ascii_lowercase().contains("chunked"), "{head}");
+        let status = head.split(' ').nth(1).unwrap().parse().unwrap();
+        (status, serde_json::from_str(body).unwrap())
+    })
+    .await
+    .unwrap()
+}
+
+/// Adds [`ADDED`] to `events` as HubSpot's API does: the draft table's columns replaced by
+/// every column plus the new one (`PATCH …/tables/events/draft`), then the table published.
+async fn add_events_column(emu: &Emulator, connection: &Connection) {
+    let (status, draft) = hubspot_http(emu, "GET", EVENTS_DRAFT, None).await;
+    assert_eq!(status, 200, "{draft}");
+    let mut columns = draft["columns"].as_array().unwrap().clone();
+    columns.push(serde_json::json!({"name": ADDED, "label": "Capacity", "type": "NUMBER"}));
+    let patch = serde_json::json!({ "columns": columns });
+    let (status, patched) = hubspot_http(emu, "PATCH", EVENTS_DRAFT, Some(patch)).await;
+    assert_eq!(status, 200, "{patched}");
+    assert_eq!(
+        patched["columns"].as_array().unwrap().last().unwrap()["name"],
+        ADDED
+    );
+    publish(connection, "events").await;
+}
+
+/// Sets [`ADDED`] on three rows of the draft (which moves their `UpdatedAt`) through a new
+/// connection (its catalog has the column), then publishes: each row's id → its value as text.
+async fn fill_added_column(connection: &Connection) -> BTreeMap<String, String> {
+    let source = connection.open().unwrap();
+    let batches = source_rows(source.as_ref(), "events_Draft").await;
+    let ids: Vec<i64> = cell_texts(batches[0].column_by_name("Id").unwrap())
+        .iter()
+        .skip(1)
+        .step_by(2)
+        .take(3)
+        .map(|s| s.parse().unwrap())
+        .collect();
+    let values = vec![120.0, 250.0, 80.0];
+    let update = RecordBatch::try_new(
+        Arc::new(Schema::new(vec![
+            Field::new("Id", DataType::Int64, false),
+            Field::new(ADDED, DataType::Float64, true),
+        ])),
+        vec![
+            Arc::new(Int64Array::from(ids.clone())),
+            Arc::new(Float64Array::from(values)),
+        ],
+    )
+    .unwrap();
+    source
+        .update("events_Draft", update)
+        .await
+        .unwrap()
+        .into_result("events_Draft")
+        .unwrap();
+    publish(connection, "events").await;
+    ids.iter()
+        .map(ToString::to_string)
+        .zip(["120.0", "250.0", "80.0"].map(str::to_owned))
+        .collect()
+}
+
+/// What [`sync_across_an_added_column`] leaves for the destination's checks.
+struct AddedColumn {
+    emu: Emulator,
+    /// A connection opened after the change (the source as the next run sees it).
+    source: Arc<dyn DataSource>,
+    /// Id → the added column's value, for the rows that have one.
+    values: BTreeMap<String, String>,
+}
+
+/// Syncs `events` into `to`, adds [`ADDED`] at the source and sets it on three rows, then
+/// syncs again with a new connection, as the next `connector hubdb sync` would, and checks
+/// that the second run read only those rows, by the cursor, with exact counts.
+async fn sync_across_an_added_column(to: Destination, state_path: &Path) -> AddedColumn {
+    let emu = emulator().start().await.unwrap();
+    let connection = hubdb(&emu);
+    let source = connection.open().unwrap();
+    let mut run = Run::open(to.clone(), state_path.to_owned(), Options::default()).unwrap();
+    let first = run
+        .table("hubdb", None, source.as_ref(), "events", &mut |_| {})
+        .await
+        .unwrap();
+    assert_eq!(
+        counts(&first),
+        "events: 1,000 new, 0 changed, 0 deleted; 3 requests"
+    );
+    let cursor = State::load(state_path)
+        .unwrap()
+        .table("hubdb", "events")
+        .unwrap()
+        .cursor;
+
+    add_events_column(&emu, &connection).await;
+    let values = fill_added_column(&connection).await;
+    emu.hubspot().clear_requests();
+    let source = connection.open().unwrap();
+    let mut run = Run::open(to, state_path.to_owned(), Options::default()).unwrap();
+    let second = run
+        .table("hubdb", None, source.as_ref(), "events", &mut |_| {})
+        .await
+        .unwrap();
+    // The new connection lists the tables (published and draft), reads the changed rows
+    // (one page) and the row count (unchanged: no key listing).
+    assert_eq!(
+        counts(&second),
+        "events: 0 new, 3 changed, 0 deleted; 4 requests"
+    );
+    assert_eq!(second.stats.read, 3);
+    let rows: Vec<_> = emu
+        .hubspot()
+        .requests()
+        .into_iter()
+        .filter(|r| r.path.contains("/rows"))
+        .collect();
+    assert_eq!(rows.len(), 2, "{rows:?}");
+    assert_eq!(
+        rows[0].param("hs_updated_at__gt"),
+        Some(cursor.unwrap().to_string()),
+        "{rows:?}"
+    );
+    assert_eq!(rows[1].param("limit").as_deref(), Some("1"), "{rows:?}");
+    assert_eq!(rows[1].param("hs_updated_at__gt"), None, "{rows:?}");
+    let state = State::load(state_path).unwrap();
+    let columns = &state.table("hubdb", "events").unwrap().columns;
+    assert_eq!(columns.last().map(String::as_str), Some(ADDED));
+    AddedColumn {
+        emu,
+        source,
+        values,
+    }
+}
+
+/// Checks a destination's `events` (key → compared columns) against the source: the same
+/// rows, the added column set on the changed rows and NULL on the others.
+fn assert_added_column(
+    dest: &BTreeMap<String, Vec<String>>,
+    expected: &BTreeMap<String, Vec<String>>,
+    columns: &[String],
+    values: &BTreeMap<String, String>,
+) {
+    assert_eq!(dest.len(), 1_000);
+    assert_eq!(dest, expected);
+    let at = columns.iter().position(|c| c == ADDED).unwrap();
+    let set: BTreeMap<String, String> = dest
+        .iter()
+        .filter(|(_, row)| row[at] != "NULL")
+        .map(|(k, row)| (k.clone(), row[at].clone()))
+        .collect();
+    assert_eq!(&set, values);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_column_added_at_the_source_reaches_parquet() {
+    let dir = tempfile::tempdir().unwrap();
+    let to = Destination::Parquet(dir.path().join("warehouse"));
+    let added = sync_across_an_added_column(to, &dir.path().join("state.json")).await;
+
+    let stored = read_parquet(&dir.path().join("warehouse/events/data.parquet"));
+    let field = stored[0].schema().field_with_name(ADDED).unwrap().clone();
+    assert_eq!(
+        (field.data_type(), field.is_nullable()),
+        (&DataType::Float64, true)
+    );
+    let source_batches = source_rows(added.source.as_ref(), "events").await;
+    let columns = compared_columns(&source_batches);
+    assert_added_column(
+        &by_key(&stored, "Id", &columns),
+        &by_key(&source_batches, "Id", &columns),
+        &columns,
+        &added.values,
+    );
+    added.emu.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_column_added_at_the_source_reaches_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    let db_path = dir.path().join("warehouse.db");
+    let to = Destination::Sqlite(db_path.clone());
+    let added = sync_across_an_added_column(to, &dir.path().join("state.json")).await;
+
+    let db = rusqlite::Connection::open(&db_path).unwrap();
+    let declared: String = db
+        .query_row(
+            "SELECT type FROM pragma_table_info('events') WHERE name = ?1",
+            [ADDED],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(declared, "REAL");
+    let source_batches = source_rows(added.source.as_ref(), "events").await;
+    let columns = compared_columns(&source_batches);
+    let as_stored: Vec<RecordBatch> = source_batches.iter().map(booleans_as_integers).collect();
+    assert_added_column(
+        &sqlite_by_key(&db, "events", "Id", &columns),
+        &by_key(&as_stored, "Id", &columns),
+        &columns,
+        &added.values,
+    );
+    added.emu.shutdown().await;
+}
+
+/// `batch` with its Boolean columns as 0/1 integers, as the SQLite destination stores them.
+fn booleans_as_integers(batch: &RecordBatch) -> RecordBatch {
+    let columns: Vec<ArrayRef> = batch
+        .columns()
+        .iter()
+        .map(|a| match a.data_type() {
+            DataType::Boolean => arrow_cast::cast(a, &DataType::Int64).unwrap(),
+            _ => a.clone(),
+        })
+        .collect();
+    let fields: Vec<Field> = batch
+        .schema()
+        .fields()
+        .iter()
+        .zip(&columns)
+        .map(|(f, a)| Field::new(f.name(), a.data_type().clone(), true))
+        .collect();
+    RecordBatch::try_new(Arc::new(Schema::new(fields)), columns).unwrap()
+}
+
+/// key → the row's `columns` as SQLite's text of them (`NULL` for NULL).
+fn sqlite_by_key(
+    db: &rusqlite::Connection,
+    table: &str,
+    key: &str,
+    columns: &[String],
+) -> BTreeMap<String, Vec<String>> {
+    let select = columns
+        .iter()
+        .map(|c| format!("COALESCE(CAST(\"{c}\" AS TEXT), 'NULL')"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let mut stmt = db
+        .prepare(&format!(
+            "SELECT CAST(\"{key}\" AS TEXT), {select} FROM \"{table}\""
+        ))
+        .unwrap();
+    stmt.query_map([], |r| {
+        let row = (1..=columns.len())
+            .map(|i| r.get::<_, String>(i))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok((r.get::<_, String>(0)?, row))
+    })
+    .unwrap()
+    .map(Result::unwrap)
+    .collect()
 }

@@ -342,3 +342,52 @@ async fn connections_to_one_account_share_the_pacer() {
     assert_eq!(emu.acton().stats().rate_limited, 0, "no 429");
     emu.shutdown().await;
 }
+
+#[tokio::test]
+async fn a_list_row_count_is_one_paced_one_record_download() {
+    let emu = builder().acton_records(2500).start().await.unwrap();
+    let s = source(&emu, "");
+    s.table("List_Customers").await.unwrap();
+    emu.acton().clear_requests();
+    let sent = s.pacer().sent();
+    assert_eq!(s.row_count("List_Customers").await.unwrap(), Some(2500));
+    let log = emu.acton().requests();
+    assert_eq!(log.len(), 1, "{log:?}");
+    assert_eq!(
+        (log[0].method.as_str(), log[0].path.as_str()),
+        ("GET", "/api/1/list/l-0001")
+    );
+    let pairs: Vec<(String, String)> = [("count", "1"), ("offset", "0")]
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .into();
+    assert_eq!(log[0].query_pairs(), pairs);
+    // Through the connection's pacer, like every other request.
+    assert_eq!(s.pacer().sent(), sent + 1);
+
+    // The count is the list's now, not the size cached with the list of lists.
+    let gone = arrow_array::RecordBatch::try_new(
+        std::sync::Arc::new(arrow_schema::Schema::new(vec![arrow_schema::Field::new(
+            "ContactId",
+            arrow_schema::DataType::Utf8,
+            false,
+        )])),
+        vec![std::sync::Arc::new(arrow_array::StringArray::from(vec![
+            "l-0001:7",
+        ]))],
+    )
+    .unwrap();
+    s.delete("List_Customers", gone)
+        .await
+        .unwrap()
+        .into_result("List_Customers")
+        .unwrap();
+    assert_eq!(s.row_count("List_Customers").await.unwrap(), Some(2499));
+
+    // Views without a cheap count: unknown, and no request.
+    emu.acton().clear_requests();
+    for view in ["ContactList", "Messages", "List_Customers_Score"] {
+        assert_eq!(s.row_count(view).await.unwrap(), None, "{view}");
+    }
+    assert_eq!(emu.acton().requests().len(), 0);
+    emu.shutdown().await;
+}

@@ -271,6 +271,32 @@ async fn segments_are_views_paged_by_page_number_with_times_in_seconds() {
 }
 
 #[tokio::test]
+async fn a_score_of_a_record_that_does_not_exist_is_no_row() {
+    let emu = builder().acton_records(50).start().await.unwrap();
+    let s = source(&emu, "");
+    // l-0001:999 is past the list's 50 records; l-0001:4 exists.
+    let ids = Filter::in_list("ContactId", vec!["l-0001:999".into(), "l-0001:4".into()]);
+    let scores = read(&s, "List_Customers_Score", ScanRequest::all().filter(ids)).await;
+    assert_eq!(texts(&scores, "ContactId"), ["l-0001:4"]);
+    let details = read(
+        &s,
+        "ScoreDetails",
+        ScanRequest::all().filter(Filter::new("ContactId", Op::Eq, "l-0001:999")),
+    )
+    .await;
+    assert_eq!(rows(&details), 0);
+    // A list that does not exist is still an error, not an empty answer.
+    let err = scan_error(
+        &s,
+        "ScoreDetails",
+        ScanRequest::all().filter(Filter::new("ContactId", Op::Eq, "l-0404:1")),
+    )
+    .await;
+    assert!(err.to_string().contains("l-0404"), "{err}");
+    emu.shutdown().await;
+}
+
+#[tokio::test]
 async fn segment_scores_are_read_per_contact() {
     let emu = builder().acton_records(100).start().await.unwrap();
     let s = source(&emu, "");
