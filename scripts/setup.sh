@@ -34,7 +34,7 @@ if [ ! -x "$venv/bin/python" ]; then
 fi
 # hubspot_sdk is the newer official SDK (PyPI hubspot-sdk); a venv made before it was added lacks it,
 # and one made before the gateway lacks the ADBC Flight SQL driver.
-if ! "$venv/bin/python" -c "import hubspot, hubspot_sdk, maturin, vermin, adbc_driver_flightsql, adbc_driver_manager" 2>/dev/null; then
+if ! "$venv/bin/python" -c "import hubspot, hubspot_sdk, maturin, vermin, adbc_driver_flightsql, adbc_driver_manager, duckdb" 2>/dev/null; then
   echo "setup: installing Python test packages into $venv"
   "$venv/bin/pip" install -q --disable-pip-version-check -r scripts/requirements-test.txt
 fi

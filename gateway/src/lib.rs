@@ -8,9 +8,11 @@
 //!   connection is a schema named after its profile: `SELECT … FROM portal_eu.events`; the
 //!   catalog is `CData`.
 //! - Statements are those of [`sql::Session::execute`]: `SELECT` with pushdown, `INSERT`/
-//!   `UPDATE`/`DELETE`, `EXEC`, the system tables; prepared statements bind `?` parameters from
-//!   the Arrow batches the client sends (one execution per row for writes). Results stream as
-//!   Arrow batches while the client reads them; a client that disconnects drops its scan.
+//!   `UPDATE`/`DELETE`, `EXEC`, the system tables; prepared statements advertise their result
+//!   and parameter schemas (planned, not run: [`sql::Session::statement_schema`]) and bind `?`
+//!   parameters from the Arrow batches the client sends (one execution per row for writes).
+//!   Results stream as Arrow batches while the client reads them; a client that disconnects
+//!   drops its scan.
 //! - Metadata calls (`GetCatalogs`, `GetDbSchemas`, `GetTables` with schemas, `GetTableTypes`,
 //!   `GetSqlInfo`, `GetPrimaryKeys`) are answered from the system tables.
 //! - Clients authenticate with basic credentials (the handshake returns a session bearer

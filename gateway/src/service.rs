@@ -27,7 +27,7 @@ use arrow_flight::sql::{
 };
 use arrow_flight::{
     Action, ActionType, FlightDescriptor, FlightEndpoint, FlightInfo, HandshakeRequest,
-    HandshakeResponse, Ticket,
+    HandshakeResponse, IpcMessage, SchemaAsIpc, Ticket,
 };
 use arrow_schema::{Schema, SchemaRef};
 use base64::Engine;
@@ -141,6 +141,30 @@ impl Service {
             warn!(user = %who.name, error = %e, "statement failed");
             sql_status(e)
         })
+    }
+
+    /// What a prepared statement advertises: its result and parameter schemas, planned
+    /// without running it. Unknown names and syntax errors fail the prepare, as they would
+    /// fail the statement. A DataFusion planning error leaves the schemas unknown (`None`):
+    /// planning may hinge on the types of the values bound later, so the statement gets its
+    /// verdict when it runs.
+    async fn describe(
+        &self,
+        who: &Principal,
+        statement: &str,
+    ) -> Result<Option<sql::StatementSchema>, Status> {
+        let session = self.session(who).await?;
+        match session.statement_schema(statement).await {
+            Ok(schemas) => Ok(Some(schemas)),
+            Err(sql::Error::Engine(e)) => {
+                info!(user = %who.name, error = %e, "prepare: schemas left unknown");
+                Ok(None)
+            }
+            Err(e) => {
+                warn!(user = %who.name, error = %e, "prepare failed");
+                Err(sql_status(e))
+            }
+        }
     }
 
     /// Runs a prepared statement once per bound parameter row (once without parameters when
@@ -273,6 +297,17 @@ mod serde_json_like {
             )
         }
     }
+}
+
+/// `schema` as an IPC-encapsulated Schema message, as prepared statements carry it.
+fn ipc_schema(schema: &Schema) -> Result<prost::bytes::Bytes, Status> {
+    // The default write options, inferred: arrow-ipc is not a direct dependency.
+    let IpcMessage(bytes) = SchemaAsIpc::new(schema, &Default::default())
+        .try_into()
+        .map_err(|e: arrow_schema::ArrowError| {
+            Status::internal(format!("cannot encode the schema: {e}"))
+        })?;
+    Ok(bytes)
 }
 
 fn encode(message: &impl ProstMessageExt) -> Vec<u8> {
@@ -670,15 +705,23 @@ impl FlightSqlService for Service {
         request: Request<Action>,
     ) -> Result<ActionCreatePreparedStatementResult, Status> {
         let who = self.principal(&request)?;
+        let schemas = self.describe(&who, &query.query).await?;
         let handle = self
             .store
             .prepare(&who.name, query.query)
             .map_err(|e| Status::internal(e.to_string()))?;
-        // The schemas are left empty: they are known once the statement runs with its values.
-        Ok(ActionCreatePreparedStatementResult {
+        let mut result = ActionCreatePreparedStatementResult {
             prepared_statement_handle: handle.into_bytes().into(),
             ..Default::default()
-        })
+        };
+        if let Some(schemas) = schemas {
+            // Empty bytes say "unknown": a write's or EXEC's result set, for one.
+            if let Some(dataset) = &schemas.result {
+                result.dataset_schema = ipc_schema(dataset)?;
+            }
+            result.parameter_schema = ipc_schema(&schemas.parameters)?;
+        }
+        Ok(result)
     }
 
     async fn do_action_close_prepared_statement(

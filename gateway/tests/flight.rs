@@ -1,5 +1,6 @@
 //! The gateway through the Rust Flight SQL client: `GetPrimaryKeys`, the health action,
-//! TLS, anonymous access, cancelled streams and graceful shutdown, and logs without secrets.
+//! TLS, anonymous access, cancelled streams and graceful shutdown, logs without secrets, and
+//! a prepared UNION over two accounts whose scans run at once.
 
 // A failed unwrap is a failed test, with its message.
 #![allow(clippy::unwrap_used)]
@@ -363,4 +364,81 @@ async fn anonymous_access_only_on_loopback_and_only_when_asked() {
     assert_eq!(cell(&rows, "n", 0), "2");
     stop.send(()).unwrap();
     task.await.unwrap().unwrap();
+}
+
+/// When the rows requests of one service reached its emulator: `(first, last)` in the
+/// emulators' shared clock, milliseconds.
+fn row_requests_span(
+    requests: &[emulator::RequestRecord],
+    rows_path: fn(&str) -> bool,
+) -> (i64, i64) {
+    let at: Vec<i64> = requests
+        .iter()
+        .filter(|r| rows_path(&r.path))
+        .map(|r| r.at_ms)
+        .collect();
+    assert!(!at.is_empty(), "no row requests in {requests:?}");
+    (*at.iter().min().unwrap(), *at.iter().max().unwrap())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_union_across_two_accounts_reads_both_at_once() {
+    // Every page takes 150 ms: read one account after the other, their requests could not
+    // overlap in time.
+    let builder = emulator::Emulator::builder().latency(Duration::from_millis(150));
+    let h = Harness::start(builder).await;
+    let mut alice = client(&h.uri).await;
+    alice.handshake(ALICE.0, ALICE.1).await.unwrap();
+    let sql = "SELECT 'portal_eu' AS account, title AS name FROM portal_eu.events \
+               UNION ALL SELECT 'acton_main', ContactId FROM acton_main.List_Customers";
+
+    // Prepared through the Rust client: the schemas come back before anything is read.
+    let mut prepared = alice.prepare(sql.to_owned(), None).await.unwrap();
+    let result: Vec<String> = prepared
+        .dataset_schema()
+        .unwrap()
+        .fields()
+        .iter()
+        .map(|f| format!("{}: {}", f.name(), f.data_type()))
+        .collect();
+    assert_eq!(result, ["account: Utf8", "name: Utf8"]);
+    assert_eq!(prepared.parameter_schema().unwrap().fields().len(), 0);
+    // What the emulators logged so far is the session's table lists, read on first use.
+    h.emu.hubspot().clear_requests();
+    h.emu.acton().clear_requests();
+
+    let info = prepared.execute().await.unwrap();
+    let batches: Vec<RecordBatch> = alice
+        .do_get(info.endpoint[0].ticket.clone().unwrap())
+        .await
+        .unwrap()
+        .try_collect()
+        .await
+        .unwrap();
+    let mut per_account = std::collections::BTreeMap::<String, usize>::new();
+    for batch in &batches {
+        let accounts = batch.column_by_name("account").unwrap();
+        for row in 0..batch.num_rows() {
+            *per_account
+                .entry(arrow_cast_string(accounts, row))
+                .or_default() += 1;
+        }
+    }
+    assert_eq!(
+        per_account.into_iter().collect::<Vec<_>>(),
+        [
+            ("acton_main".to_owned(), 2500),
+            ("portal_eu".to_owned(), 2500)
+        ]
+    );
+
+    // Each account's first page was asked for before the other account's last one: the two
+    // scans ran side by side (in sequence, one would start only after the other ended).
+    let hubdb = row_requests_span(&h.emu.hubspot().requests(), |p| p.ends_with("/rows"));
+    let acton = row_requests_span(&h.emu.acton().requests(), |p| p == "/api/1/list/l-0001");
+    assert!(
+        hubdb.0 < acton.1 && acton.0 < hubdb.1,
+        "HubDB pages {hubdb:?}, Act-On pages {acton:?} (ms)"
+    );
+    h.stop().await.unwrap();
 }

@@ -104,19 +104,20 @@ mod scan_exec;
 mod sort_rule;
 mod system;
 
+use std::collections::HashMap;
 use std::pin::Pin;
 use std::sync::{Arc, RwLock};
 use std::task::{Context, Poll};
 
 use datafusion::arrow::array::RecordBatch;
-use datafusion::arrow::datatypes::SchemaRef;
+use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use datafusion::common::tree_node::TreeNode;
 use datafusion::execution::SendableRecordBatchStream;
 use datafusion::execution::session_state::SessionStateBuilder;
 use datafusion::logical_expr::LogicalPlan;
 use datafusion::prelude::{DataFrame, SessionConfig, SessionContext};
 use datafusion::scalar::ScalarValue;
-use datafusion::sql::parser::{DFParser, Statement as DfStatement};
+use datafusion::sql::parser::{DFParser, ExplainStatement, Statement as DfStatement};
 use datafusion::sql::sqlparser::ast::Statement;
 use datafusion::sql::sqlparser::dialect::GenericDialect;
 use futures::{Stream, StreamExt, TryStreamExt};
@@ -235,6 +236,21 @@ impl Stream for RowStream {
             .poll_next_unpin(cx)
             .map(|o| o.map(|r| r.map_err(Error::from)))
     }
+}
+
+/// What a statement returns and takes, known without running it: what a prepared statement
+/// advertises ([`Session::statement_schema`]).
+#[derive(Debug, Clone)]
+pub struct StatementSchema {
+    /// The result set's columns: `Some` for SELECT and EXPLAIN; `None` for INSERT, UPDATE,
+    /// DELETE and `SELECT … INTO` (their result is a row count) and for EXEC (a procedure's
+    /// columns are known once it runs).
+    pub result: Option<SchemaRef>,
+    /// One nullable field per `?` marker, in order, named by its position (`1`, `2`, …) and
+    /// typed as DataFusion infers it from where it stands (`Id > ?` takes `Id`'s type); `Null`
+    /// where nothing says (`SELECT ?`, `LIMIT ?`, and the markers of writes and EXEC, which
+    /// DataFusion does not plan).
+    pub parameters: SchemaRef,
 }
 
 /// A SQL session over one or more connections.
@@ -429,6 +445,85 @@ impl Session {
         }
     }
 
+    /// The schemas of a statement's result and of its `?` parameters, from its plan: names
+    /// are resolved and types inferred, but no row is read and nothing is written. Unknown
+    /// names and syntax fail as in [`Session::execute`] (an unknown table, there too, makes
+    /// the table lists be read again once).
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # async fn run() -> Result<(), sql::Error> {
+    /// let mut session = sql::Session::new();
+    /// let source = Arc::new(source_core::memory::MemorySource::example());
+    /// session.register_source("mem", source, Default::default()).await?;
+    /// let schema = session
+    ///     .statement_schema("SELECT Name, Id * 2 AS twice FROM colours WHERE Name = ? AND Id > ? LIMIT ?")
+    ///     .await?;
+    /// let result = schema.result.expect("a query has a result set");
+    /// assert_eq!(result.field(0).name(), "Name");
+    /// assert_eq!(result.field(1).data_type().to_string(), "Int64");
+    /// let parameters: Vec<String> = schema
+    ///     .parameters
+    ///     .fields()
+    ///     .iter()
+    ///     .map(|f| format!("{}: {}", f.name(), f.data_type()))
+    ///     .collect();
+    /// assert_eq!(parameters, ["1: Utf8", "2: Int64", "3: Null"]);
+    /// let insert = session.statement_schema("INSERT INTO colours (Name) VALUES (?)").await?;
+    /// assert!(insert.result.is_none());
+    /// assert_eq!(insert.parameters.field(0).data_type().to_string(), "Null");
+    /// # Ok(()) }
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(run()).unwrap();
+    /// ```
+    pub async fn statement_schema(&self, sql: &str) -> Result<StatementSchema> {
+        match self.statement_schema_once(sql).await {
+            // As in `execute`: a table created since the lists were read.
+            Err(Error::UnknownTable { .. }) => {
+                self.refresh().await?;
+                self.statement_schema_once(sql).await
+            }
+            other => other,
+        }
+    }
+
+    async fn statement_schema_once(&self, sql: &str) -> Result<StatementSchema> {
+        let tokens = lex::tokenize(sql)?;
+        let (text, markers) = lex::rewrite(sql)?;
+        let untyped = StatementSchema {
+            result: None,
+            parameters: parameter_schema(markers, &HashMap::new()),
+        };
+        if matches!(
+            lex::first_word(&tokens).as_deref(),
+            Some("EXEC" | "EXECUTE")
+        ) {
+            return Ok(untyped);
+        }
+        let plan = match parse_single(&text)? {
+            DfStatement::Statement(boxed) => match *boxed {
+                Statement::Query(_) => {
+                    let mut statement = *boxed;
+                    if dialect::take_into(&mut statement)?.is_some() {
+                        return Ok(untyped);
+                    }
+                    self.plan(statement, Vec::new())
+                        .await?
+                        .into_unoptimized_plan()
+                }
+                Statement::Insert(_) | Statement::Update(_) | Statement::Delete(_) => {
+                    return Ok(untyped);
+                }
+                other => return Err(unsupported(&other.to_string())),
+            },
+            DfStatement::Explain(explain) => self.explain_plan(explain).await?,
+            other => return Err(unsupported(&other.to_string())),
+        };
+        Ok(StatementSchema {
+            result: Some(plan.schema().inner().clone()),
+            parameters: parameter_schema(markers, &plan.get_parameter_types()?),
+        })
+    }
+
     async fn execute_once(&self, sql: &str, params: &[Value]) -> Result<QueryResult> {
         let tokens = lex::tokenize(sql)?;
         match lex::first_word(&tokens).as_deref() {
@@ -444,18 +539,7 @@ impl Session {
             });
         }
         let scalars: Vec<ScalarValue> = params.iter().map(convert::scalar_of).collect();
-        let mut statements = DFParser::parse_sql_with_dialect(&text, &GenericDialect {})
-            .map_err(|e| Error::Syntax(strip_sql_error(&e)))?;
-        let statement = match (statements.pop_front(), statements.is_empty()) {
-            (Some(s), true) => s,
-            (None, _) => return Err(Error::Syntax("empty statement".into())),
-            (Some(_), false) => {
-                return Err(Error::Unsupported(
-                    "one statement at a time (split scripts with sql::split_statements)".into(),
-                ));
-            }
-        };
-        match statement {
+        match parse_single(&text)? {
             DfStatement::Statement(boxed) => match *boxed {
                 Statement::Query(_) => {
                     let mut statement = *boxed;
@@ -469,32 +553,30 @@ impl Session {
                 Statement::Insert(insert) => dml::insert(self, insert, scalars).await,
                 Statement::Update(update) => dml::update(self, update, scalars).await,
                 Statement::Delete(delete) => dml::delete(self, delete, scalars).await,
-                other => Err(Error::Unsupported(format!(
-                    "only SELECT, INSERT, UPDATE, DELETE, EXEC and EXPLAIN are supported, not `{}`",
-                    first_words(&other.to_string())
-                ))),
+                other => Err(unsupported(&other.to_string())),
             },
-            DfStatement::Explain(mut explain) => {
-                if let DfStatement::Statement(inner) = explain.statement.as_mut() {
-                    dialect::rewrite_top(inner)?;
-                    resolve::canonicalize(inner, &self.catalog)?;
-                }
-                let plan = self
-                    .ctx
-                    .state()
-                    .statement_to_plan(DfStatement::Explain(explain))
-                    .await
-                    .map_err(resolve::column_error)?;
+            DfStatement::Explain(explain) => {
+                let plan = self.explain_plan(explain).await?;
                 let df = self.ctx.execute_logical_plan(plan).await?;
                 Ok(QueryResult::Rows(RowStream::new(
                     df.execute_stream().await?,
                 )))
             }
-            other => Err(Error::Unsupported(format!(
-                "only SELECT, INSERT, UPDATE, DELETE, EXEC and EXPLAIN are supported, not `{}`",
-                first_words(&other.to_string())
-            ))),
+            other => Err(unsupported(&other.to_string())),
         }
+    }
+
+    /// Plans an `EXPLAIN` (its statement's names resolved) without running it.
+    async fn explain_plan(&self, mut explain: ExplainStatement) -> Result<LogicalPlan> {
+        if let DfStatement::Statement(inner) = explain.statement.as_mut() {
+            dialect::rewrite_top(inner)?;
+            resolve::canonicalize(inner, &self.catalog)?;
+        }
+        self.ctx
+            .state()
+            .statement_to_plan(DfStatement::Explain(explain))
+            .await
+            .map_err(resolve::column_error)
     }
 
     /// Plans a query statement (names resolved, parameters bound) into a DataFrame.
@@ -645,6 +727,42 @@ fn write_delimited_file(
     writer.finish()?;
     std::io::Write::flush(&mut out).map_err(|e| cannot("write", e))?;
     Ok(count)
+}
+
+/// The one statement of `text` (already rewritten by [`lex::rewrite`]).
+fn parse_single(text: &str) -> Result<DfStatement> {
+    let mut statements = DFParser::parse_sql_with_dialect(text, &GenericDialect {})
+        .map_err(|e| Error::Syntax(strip_sql_error(&e)))?;
+    match (statements.pop_front(), statements.is_empty()) {
+        (Some(s), true) => Ok(s),
+        (None, _) => Err(Error::Syntax("empty statement".into())),
+        (Some(_), false) => Err(Error::Unsupported(
+            "one statement at a time (split scripts with sql::split_statements)".into(),
+        )),
+    }
+}
+
+fn unsupported(statement: &str) -> Error {
+    Error::Unsupported(format!(
+        "only SELECT, INSERT, UPDATE, DELETE, EXEC and EXPLAIN are supported, not `{}`",
+        first_words(statement)
+    ))
+}
+
+/// The `?` parameters as fields named `1`, `2`, …, typed as the plan inferred their
+/// placeholders (`$1`, `$2`, … after [`lex::rewrite`]), `Null` where it did not.
+fn parameter_schema(markers: usize, types: &HashMap<String, Option<DataType>>) -> SchemaRef {
+    let fields: Vec<Field> = (1..=markers)
+        .map(|i| {
+            let data_type = types
+                .get(&format!("${i}"))
+                .cloned()
+                .flatten()
+                .unwrap_or(DataType::Null);
+            Field::new(i.to_string(), data_type, true)
+        })
+        .collect();
+    Arc::new(Schema::new(fields))
 }
 
 fn aggregates(plan: &LogicalPlan) -> Result<bool> {

@@ -1,4 +1,5 @@
-"""Drives a running gateway with the ADBC Flight SQL driver, as a user's program would.
+"""Drives a running gateway with the ADBC Flight SQL driver, as a user's program would, and
+DuckDB over it (a gateway result streamed into DuckDB as an Arrow RecordBatchReader).
 
 Run by gateway/tests/adbc.rs, which starts the emulators and the gateway and checks the
 emulator's request log afterwards. Reads GATEWAY_URI, and the credentials of three users:
@@ -11,6 +12,7 @@ import os
 import warnings
 
 import adbc_driver_flightsql.dbapi as flightsql
+import duckdb
 import pandas
 
 # The driver warns that autocommit cannot be turned off: the gateway has no transactions.
@@ -42,6 +44,57 @@ def rows(cursor, statement, params=None):
     return [list(r) for r in cursor.fetchall()]
 
 
+def fields(schema):
+    """A schema as [name, type] pairs (None when the driver got none)."""
+    return None if schema is None else [[f.name, str(f.type)] for f in schema]
+
+
+def prepared_statements(conn, out):
+    """What a prepared statement advertises before it runs, and that it runs as advertised."""
+    query = "SELECT title, attendees FROM portal_eu.events WHERE attendees > ? AND city = ? ORDER BY title LIMIT 2"
+    cur = conn.cursor()
+    out["prepared_parameters"] = fields(cur.adbc_prepare(query))
+    # The same text again: the driver reuses the prepared statement, and its dataset schema.
+    advertised = cur.adbc_execute_schema(query)
+    out["prepared_result"] = fields(advertised)
+    cur.execute(query, [498, "Berlin"])
+    table = cur.fetch_arrow_table()
+    out["prepared_rows"] = [list(r.values()) for r in table.to_pylist()]
+    out["prepared_schema_kept"] = table.schema.equals(advertised)
+
+    # A write has parameters, typed by nobody yet, and no result set to advertise.
+    insert = "INSERT INTO portal_eu.events_Draft (title, attendees) VALUES (?, ?)"
+    out["prepared_insert_parameters"] = fields(cur.adbc_prepare(insert))
+    out["prepared_insert_result"] = error_of(lambda: cur.adbc_execute_schema(insert))
+    out["prepared_no_parameters"] = fields(cur.adbc_prepare("SELECT COUNT(*) AS n FROM sys_schemas"))
+    cur.close()
+
+
+def duckdb_over_the_gateway(conn, out):
+    """DuckDB aggregates a gateway result it reads as an Arrow stream, batch by batch."""
+    cur = conn.cursor()
+    cur.execute("SELECT city, attendees FROM portal_eu.events")
+    reader = cur.fetch_record_batch()
+    out["duckdb_reader"] = type(reader).__name__
+    db = duckdb.connect()
+    db.register("gateway_events", reader)
+    out["duckdb_by_city"] = [
+        list(r)
+        for r in db.execute(
+            "SELECT city, COUNT(*) AS events, SUM(attendees) AS attendees FROM gateway_events "
+            "WHERE city IS NOT NULL GROUP BY city ORDER BY city"
+        ).fetchall()
+    ]
+    db.close()
+    cur.close()
+    # The same aggregate computed by the gateway, for the test to compare.
+    out["gateway_by_city"] = rows(
+        conn.cursor(),
+        "SELECT city, COUNT(*) AS events, SUM(attendees) AS attendees FROM portal_eu.events "
+        "WHERE city IS NOT NULL GROUP BY city ORDER BY city",
+    )
+
+
 def main():
     out = {}
     alice = connect(os.environ["ALICE_USER"], os.environ["ALICE_PASSWORD"])
@@ -56,6 +109,7 @@ def main():
     out["parameters"] = rows(
         cur, "SELECT COUNT(*) FROM portal_eu.events WHERE attendees > ? AND city = ?", [250, "Berlin"]
     )
+    prepared_statements(alice, out)
     cur.execute("SELECT * FROM acton_main.List_Customers LIMIT 3")
     out["acton_rows"] = cur.fetch_arrow_table().num_rows
 
@@ -107,6 +161,7 @@ def main():
     out["pandas_shape"] = list(frame.shape)
     cur.execute("SELECT Id FROM portal_eu.events")
     out["pyarrow_rows"] = cur.fetch_arrow_table().num_rows
+    duckdb_over_the_gateway(alice, out)
 
     # Errors a user sees.
     out["unknown_table"] = error_of(lambda: alice.cursor().execute("SELECT * FROM portal_eu.evnts"))
