@@ -200,6 +200,20 @@ fn compared_columns(batches: &[RecordBatch]) -> Vec<String> {
         .collect()
 }
 
+/// One run of `sync` over one table with the default options: its summary.
+async fn sync_once(
+    to: &Destination,
+    state_path: &Path,
+    connection: &str,
+    source: &dyn DataSource,
+    table: &str,
+) -> sync::TableSummary {
+    let mut run = Run::open(to.clone(), state_path.to_owned(), Options::default()).unwrap();
+    run.table(connection, None, source, table, &mut |_| {})
+        .await
+        .unwrap()
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn hubdb_to_parquet_reads_only_changed_rows_on_the_second_run() {
     let emu = emulator().start().await.unwrap();
@@ -210,11 +224,7 @@ async fn hubdb_to_parquet_reads_only_changed_rows_on_the_second_run() {
     let to = Destination::Parquet(dir.path().join("warehouse"));
     let file = dir.path().join("warehouse/events/data.parquet");
 
-    let mut run = Run::open(to.clone(), state_path.clone(), Options::default()).unwrap();
-    let first = run
-        .table("hubdb", None, source.as_ref(), "events", &mut |_| {})
-        .await
-        .unwrap();
+    let first = sync_once(&to, &state_path, "hubdb", source.as_ref(), "events").await;
     // The table list (published and draft) and one page of 1,000 rows.
     assert_eq!(
         counts(&first),
@@ -228,11 +238,7 @@ async fn hubdb_to_parquet_reads_only_changed_rows_on_the_second_run() {
     let (changed, deleted) = change_events(&connection, source.as_ref()).await;
     emu.hubspot().clear_requests();
 
-    let mut run = Run::open(to.clone(), state_path.clone(), Options::default()).unwrap();
-    let second = run
-        .table("hubdb", None, source.as_ref(), "events", &mut |_| {})
-        .await
-        .unwrap();
+    let second = sync_once(&to, &state_path, "hubdb", source.as_ref(), "events").await;
     assert_eq!(
         counts(&second),
         "events: 2 new, 3 changed, 1 deleted; 4 requests"
@@ -264,11 +270,7 @@ async fn hubdb_to_parquet_reads_only_changed_rows_on_the_second_run() {
 
     // A third run finds nothing: no rows, no key listing.
     emu.hubspot().clear_requests();
-    let mut run = Run::open(to, state_path.clone(), Options::default()).unwrap();
-    let third = run
-        .table("hubdb", None, source.as_ref(), "events", &mut |_| {})
-        .await
-        .unwrap();
+    let third = sync_once(&to, &state_path, "hubdb", source.as_ref(), "events").await;
     assert_eq!(
         counts(&third),
         "events: 0 new, 0 changed, 0 deleted; 2 requests"
@@ -310,11 +312,7 @@ async fn an_interrupted_run_leaves_the_destination_and_state_as_they_were() {
     );
     assert_eq!(std::fs::read_to_string(&state_path).unwrap(), state_before);
 
-    let mut run = Run::open(to, state_path.clone(), Options::default()).unwrap();
-    let again = run
-        .table("hubdb", None, source.as_ref(), "events", &mut |_| {})
-        .await
-        .unwrap();
+    let again = sync_once(&to, &state_path, "hubdb", source.as_ref(), "events").await;
     assert_eq!(
         counts(&again),
         "events: 2 new, 3 changed, 1 deleted; 4 requests"
@@ -397,11 +395,7 @@ async fn acton_list_to_sqlite_merges_changes_and_deletions() {
     let to = Destination::Sqlite(db_path.clone());
     let table = "List_Customers";
 
-    let mut run = Run::open(to.clone(), state_path.clone(), Options::default()).unwrap();
-    let first = run
-        .table("acton", None, source.as_ref(), table, &mut |_| {})
-        .await
-        .unwrap();
+    let first = sync_once(&to, &state_path, "acton", source.as_ref(), table).await;
     assert_eq!(
         counts(&first).split(';').next().unwrap(),
         "List_Customers: 300 new, 0 changed, 0 deleted"
@@ -460,11 +454,7 @@ async fn acton_list_to_sqlite_merges_changes_and_deletions() {
         .unwrap();
     emu.acton().clear_requests();
 
-    let mut run = Run::open(to.clone(), state_path.clone(), Options::default()).unwrap();
-    let second = run
-        .table("acton", None, source.as_ref(), table, &mut |_| {})
-        .await
-        .unwrap();
+    let second = sync_once(&to, &state_path, "acton", source.as_ref(), table).await;
     assert_eq!(
         counts(&second).split(';').next().unwrap(),
         "List_Customers: 1 new, 2 changed, 1 deleted"
@@ -521,11 +511,7 @@ async fn acton_list_to_sqlite_merges_changes_and_deletions() {
     // Nothing changed since: the count (300, as stored) spares the key listing. The records
     // changed within the skew before the last run's start are read again, unchanged.
     emu.acton().clear_requests();
-    let mut run = Run::open(to, state_path, Options::default()).unwrap();
-    let third = run
-        .table("acton", None, source.as_ref(), table, &mut |_| {})
-        .await
-        .unwrap();
+    let third = sync_once(&to, &state_path, "acton", source.as_ref(), table).await;
     assert_eq!(
         counts(&third),
         "List_Customers: 0 new, 0 changed, 0 deleted; 2 requests"
@@ -664,11 +650,7 @@ async fn sync_across_an_added_column(to: Destination, state_path: &Path) -> Adde
     let emu = emulator().start().await.unwrap();
     let connection = hubdb(&emu);
     let source = connection.open().unwrap();
-    let mut run = Run::open(to.clone(), state_path.to_owned(), Options::default()).unwrap();
-    let first = run
-        .table("hubdb", None, source.as_ref(), "events", &mut |_| {})
-        .await
-        .unwrap();
+    let first = sync_once(&to, &state_path, "hubdb", source.as_ref(), "events").await;
     assert_eq!(
         counts(&first),
         "events: 1,000 new, 0 changed, 0 deleted; 3 requests"
@@ -683,11 +665,7 @@ async fn sync_across_an_added_column(to: Destination, state_path: &Path) -> Adde
     let values = fill_added_column(&connection).await;
     emu.hubspot().clear_requests();
     let source = connection.open().unwrap();
-    let mut run = Run::open(to, state_path.to_owned(), Options::default()).unwrap();
-    let second = run
-        .table("hubdb", None, source.as_ref(), "events", &mut |_| {})
-        .await
-        .unwrap();
+    let second = sync_once(&to, &state_path, "hubdb", source.as_ref(), "events").await;
     // The new connection lists the tables (published and draft), reads the changed rows
     // (one page) and the row count (unchanged: no key listing).
     assert_eq!(
