@@ -650,7 +650,7 @@ async fn sync_across_an_added_column(to: Destination, state_path: &Path) -> Adde
     let emu = emulator().start().await.unwrap();
     let connection = hubdb(&emu);
     let source = connection.open().unwrap();
-    let first = sync_once(&to, &state_path, "hubdb", source.as_ref(), "events").await;
+    let first = sync_once(&to, state_path, "hubdb", source.as_ref(), "events").await;
     assert_eq!(
         counts(&first),
         "events: 1,000 new, 0 changed, 0 deleted; 3 requests"
@@ -665,7 +665,7 @@ async fn sync_across_an_added_column(to: Destination, state_path: &Path) -> Adde
     let values = fill_added_column(&connection).await;
     emu.hubspot().clear_requests();
     let source = connection.open().unwrap();
-    let second = sync_once(&to, &state_path, "hubdb", source.as_ref(), "events").await;
+    let second = sync_once(&to, state_path, "hubdb", source.as_ref(), "events").await;
     // The new connection lists the tables (published and draft), reads the changed rows
     // (one page) and the row count (unchanged: no key listing).
     assert_eq!(
