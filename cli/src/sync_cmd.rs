@@ -150,7 +150,7 @@ async fn tables(source: &Arc<dyn DataSource>, named: &[String]) -> Result<Vec<St
         return Ok(named.to_vec());
     }
     let all = source
-        .list_tables()
+        .described_tables()
         .await
         .map_err(|e| Failure::new(SYNC_FAILED, e.to_string()))?;
     Ok(all

@@ -159,6 +159,19 @@ impl DataSource for SharedTables {
         })
     }
 
+    /// From the shared list; a table listed without columns is described by the source.
+    fn table<'a>(&'a self, name: &'a str) -> BoxFuture<'a, SourceResult<TableInfo>> {
+        Box::pin(async move {
+            let tables = self.list_tables().await?;
+            let listed = source_core::find_table(&tables, name)?;
+            if listed.is_described() {
+                Ok(listed.clone())
+            } else {
+                self.inner.table(&listed.name).await
+            }
+        })
+    }
+
     fn filter_support(&self, table: &TableInfo, filter: &Filter) -> FilterSupport {
         self.inner.filter_support(table, filter)
     }

@@ -91,7 +91,10 @@ pub(crate) async fn tables(session: &sql::Session, query: CommandGetTables) -> R
             let (catalog, schema, name) =
                 (catalogs.value(row), schemas.value(row), names.value(row));
             let columns = if include_schema {
-                session.describe(&format!("[{schema}].[{name}]"))?.schema()
+                session
+                    .describe(&format!("[{schema}].[{name}]"))
+                    .await?
+                    .schema()
             } else {
                 Arc::new(Schema::empty())
             };

@@ -5,7 +5,6 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use crate::config::{ActOnAuthScheme, ActOnConfig};
 use auth_core::SharedTokenProvider;
-use futures::{StreamExt, TryStreamExt};
 use serde_json::Value as J;
 use source_core::{
     BoxFuture, DataSource, Filter, FilterSupport, RecordBatchStream, ScanRequest, TableInfo,
@@ -590,24 +589,16 @@ impl DataSource for ActOnSource {
 
     /// The static views, then one view per contact list (one request for the lists and one
     /// per list for its headers, cached for the connection).
+    /// The static views, every list and segment view. A list's columns come from a one-record
+    /// download, so lists are listed undescribed (no columns): [`DataSource::table`] reads
+    /// them, and a query of one list costs one such download, not one per list.
     fn list_tables(&self) -> BoxFuture<'_, source_core::Result<Vec<TableInfo>>> {
         Box::pin(async move {
             let lists = self.load_lists().await?;
             let mut tables: Vec<TableInfo> =
                 views::static_views().into_iter().map(|r| r.info).collect();
-            let concurrency = self.inner.options.concurrency.max(1);
-            let entries: Vec<ListEntry> = lists.iter().cloned().collect();
-            let list_views: Vec<Relation> = futures::stream::iter(entries)
-                .map(|entry| {
-                    let source = self.clone();
-                    async move { source.list_relation(&entry).await }
-                })
-                .buffered(concurrency)
-                .try_collect()
-                .await?;
-            // `buffered` keeps the order: each view follows its entry.
-            for (entry, list) in lists.iter().zip(list_views) {
-                tables.push(list.info);
+            for entry in lists.iter() {
+                tables.push(views::undescribed_list_view(entry).info);
                 tables.push(views::list_score_view(entry).info);
             }
             tables.extend(self.segment_tables().await?);

@@ -1191,6 +1191,13 @@ pub(crate) const CONTACT_ID_HEADER: &str = "_contact_id_";
 
 /// The table of one contact list: `ContactId` (the record id, key of UPDATE and DELETE),
 /// its headers as writable Utf8 columns, then the two read-only date qualifiers.
+/// A list's view as listed before its columns are read (see `DataSource::list_tables`).
+pub(crate) fn undescribed_list_view(entry: &ListEntry) -> Relation {
+    let mut rel = list_view(entry, &[], None);
+    rel.info.columns.clear();
+    rel
+}
+
 pub(crate) fn list_view(
     entry: &ListEntry,
     headers: &[String],

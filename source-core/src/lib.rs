@@ -241,14 +241,40 @@ pub trait DataSource: Send + Sync + Debug {
     /// The source's short name (`hubdb`, `acton`).
     fn name(&self) -> &str;
 
-    /// Every table and view.
+    /// Every table and view. A source may list a table without its columns when describing it
+    /// costs requests of its own (an Act-On list's columns come from a one-record download):
+    /// such a table is not [`TableInfo::is_described`], and [`DataSource::table`] (which the
+    /// source must then implement) gives its columns. Callers that need every table's columns
+    /// use [`DataSource::described_tables`].
     fn list_tables(&self) -> BoxFuture<'_, Result<Vec<TableInfo>>>;
 
-    /// One table's metadata; an [`Error::UnknownTable`] with a suggestion when absent.
+    /// One table's metadata, columns included; an [`Error::UnknownTable`] with a suggestion
+    /// when absent.
     fn table<'a>(&'a self, name: &'a str) -> BoxFuture<'a, Result<TableInfo>> {
         Box::pin(async move {
             let tables = self.list_tables().await?;
             find_table(&tables, name).cloned()
+        })
+    }
+
+    /// [`DataSource::list_tables`] with every table described (its columns read).
+    ///
+    /// ```
+    /// # use source_core::{memory::MemorySource, DataSource};
+    /// # futures::executor::block_on(async {
+    /// let tables = MemorySource::example().described_tables().await?;
+    /// assert!(tables.iter().all(|t| t.is_described()));
+    /// # Ok::<(), source_core::Error>(()) }).unwrap();
+    /// ```
+    fn described_tables(&self) -> BoxFuture<'_, Result<Vec<TableInfo>>> {
+        Box::pin(async move {
+            let mut tables = self.list_tables().await?;
+            for t in &mut tables {
+                if !t.is_described() {
+                    *t = self.table(&t.name).await?;
+                }
+            }
+            Ok(tables)
         })
     }
 

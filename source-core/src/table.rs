@@ -183,6 +183,22 @@ impl Writable {
 }
 
 impl TableInfo {
+    /// Whether the columns are known. A source lists a table with no columns when reading them
+    /// costs requests (see [`crate::DataSource::list_tables`]); [`crate::DataSource::table`]
+    /// then describes it.
+    ///
+    /// ```
+    /// use source_core::{TableInfo, TableKind, Writable};
+    /// let listed = TableInfo {
+    ///     name: "List_Customers".into(), kind: TableKind::Table, description: String::new(),
+    ///     columns: vec![], writable: Writable::ALL, required_filters: vec![],
+    /// };
+    /// assert!(!listed.is_described());
+    /// ```
+    pub fn is_described(&self) -> bool {
+        !self.columns.is_empty()
+    }
+
     /// The column called `name` (exact match first, then case-insensitive), or an
     /// [`Error::UnknownColumn`] suggesting the nearest one.
     ///

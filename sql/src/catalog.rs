@@ -13,7 +13,7 @@ use datafusion::catalog::{MemTable, SchemaProvider};
 use datafusion::datasource::TableProvider;
 use datafusion::error::{DataFusionError, Result as DfResult};
 use source_core::procedure::Procedures;
-use source_core::{DataSource, TableInfo};
+use source_core::{DataSource, Error as SourceError, TableInfo};
 
 use crate::identity::IdentityLog;
 use crate::provider::SourceTable;
@@ -45,6 +45,37 @@ impl Registered {
             .find(|t| t.name == name)
             .or_else(|| tables.iter().find(|t| t.name.eq_ignore_ascii_case(name)))
             .cloned()
+    }
+
+    /// The table called `name` with its columns, reading them from the source (once) when it
+    /// was listed without them; `None` when there is no such table.
+    pub(crate) async fn described(&self, name: &str) -> Result<Option<TableInfo>, SourceError> {
+        let Some(info) = self.table(name) else {
+            return Ok(None);
+        };
+        if info.is_described() {
+            return Ok(Some(info));
+        }
+        let described = self.source.table(&info.name).await?;
+        let mut tables = self.tables.write().unwrap_or_else(|e| e.into_inner());
+        if let Some(slot) = tables.iter_mut().find(|t| t.name == info.name) {
+            *slot = described.clone();
+        }
+        Ok(Some(described))
+    }
+
+    /// Reads the columns of every table listed without them.
+    pub(crate) async fn describe_all(&self) -> Result<(), SourceError> {
+        let pending: Vec<String> = self
+            .tables()
+            .iter()
+            .filter(|t| !t.is_described())
+            .map(|t| t.name.clone())
+            .collect();
+        for name in pending {
+            self.described(&name).await?;
+        }
+        Ok(())
     }
 }
 
@@ -124,6 +155,41 @@ impl Catalog {
         None
     }
 
+    /// Describes every table of every source (for the system tables built from columns).
+    pub(crate) async fn describe_all(&self) -> Result<(), SourceError> {
+        for s in self.sources() {
+            s.describe_all().await?;
+        }
+        Ok(())
+    }
+
+    /// Describes the tables a statement names as `schema.table` or `table`: in the source
+    /// registered as `schema`, else in every source having the name (an unqualified name
+    /// resolves to the first). A system table built from columns describes them all.
+    pub(crate) async fn describe_named(
+        &self,
+        schema: Option<&str>,
+        table: &str,
+    ) -> Result<(), SourceError> {
+        if system::needs_columns(table) {
+            return self.describe_all().await;
+        }
+        let sources = self.sources();
+        let named: Vec<_> = sources
+            .iter()
+            .filter(|s| schema.is_some_and(|n| s.name.eq_ignore_ascii_case(n)))
+            .collect();
+        let targets = if named.is_empty() {
+            sources.iter().collect()
+        } else {
+            named
+        };
+        for s in targets {
+            s.described(table).await?;
+        }
+        Ok(())
+    }
+
     /// Every table name, for suggestions.
     pub(crate) fn all_table_names(&self) -> Vec<String> {
         let mut names: Vec<String> = system::NAMES.iter().map(|s| (*s).to_owned()).collect();
@@ -148,15 +214,18 @@ impl SchemaProvider for DefaultSchema {
 
     async fn table(&self, name: &str) -> DfResult<Option<Arc<dyn TableProvider>>> {
         if let Some(system) = system::NAMES.iter().find(|n| n.eq_ignore_ascii_case(name)) {
-            let batch = system::build(system, &self.catalog)
-                .map_err(|e| DataFusionError::External(Box::new(e)))?;
+            if system::needs_columns(system) {
+                self.catalog.describe_all().await.map_err(external)?;
+            }
+            let batch = system::build(system, &self.catalog).map_err(external)?;
             let table = MemTable::try_new(batch.schema(), vec![vec![batch]])?;
             return Ok(Some(Arc::new(table)));
         }
-        Ok(self
-            .catalog
-            .find_table(name)
-            .map(|(s, info)| Arc::new(SourceTable::new(s.source.clone(), info)) as _))
+        let Some((source, info)) = self.catalog.find_table(name) else {
+            return Ok(None);
+        };
+        let info = source.described(&info.name).await.map_err(external)?;
+        Ok(info.map(|info| Arc::new(SourceTable::new(source.source.clone(), info)) as _))
     }
 
     fn table_exist(&self, name: &str) -> bool {
@@ -178,13 +247,15 @@ impl SchemaProvider for SourceSchema {
     }
 
     async fn table(&self, name: &str) -> DfResult<Option<Arc<dyn TableProvider>>> {
-        Ok(self
-            .entry
-            .table(name)
-            .map(|info| Arc::new(SourceTable::new(self.entry.source.clone(), info)) as _))
+        let info = self.entry.described(name).await.map_err(external)?;
+        Ok(info.map(|info| Arc::new(SourceTable::new(self.entry.source.clone(), info)) as _))
     }
 
     fn table_exist(&self, name: &str) -> bool {
         self.entry.table(name).is_some()
     }
+}
+
+fn external(e: SourceError) -> DataFusionError {
+    DataFusionError::External(Box::new(e))
 }

@@ -389,7 +389,8 @@ impl Session {
         *self.max_rows.write().unwrap_or_else(|e| e.into_inner()) = max_rows.filter(|m| *m > 0);
     }
 
-    /// Every table of every source: `(source name, table)`, in registration order.
+    /// Every table of every source: `(source name, table)`, in registration order, as listed
+    /// (a table listed without columns has none here: [`Session::describe`] reads them).
     pub fn tables(&self) -> Vec<(String, TableInfo)> {
         self.catalog
             .sources()
@@ -412,20 +413,27 @@ impl Session {
     /// let mut session = sql::Session::new();
     /// let source = Arc::new(source_core::memory::MemorySource::example());
     /// session.register_source("mem", source, Default::default()).await?;
-    /// assert_eq!(session.describe("MEM.Colours")?.columns.len(), 2);
+    /// assert_eq!(session.describe("MEM.Colours").await?.columns.len(), 2);
     /// # Ok(()) }
     /// # tokio::runtime::Runtime::new().unwrap().block_on(run()).unwrap();
     /// ```
-    pub fn describe(&self, name: &str) -> Result<TableInfo> {
+    pub async fn describe(&self, name: &str) -> Result<TableInfo> {
         let (text, _) = lex::rewrite(name)?;
         let parts = split_name(&text)?;
         let t = resolve::resolve_name(&parts, &self.catalog)?;
-        t.info.ok_or_else(|| {
+        let info = t.info.ok_or_else(|| {
             Error::Unsupported(format!(
                 "{} is a system table; query it with SELECT",
                 t.name
             ))
-        })
+        })?;
+        let source = t.schema.as_deref().and_then(|s| self.catalog.source(s));
+        match source {
+            Some(source) if !info.is_described() => {
+                Ok(source.described(&info.name).await?.unwrap_or(info))
+            }
+            _ => Ok(info),
+        }
     }
 
     /// Runs one statement with `?` parameters bound, in order, to `params`.
@@ -499,7 +507,7 @@ impl Session {
         ) {
             return Ok(untyped);
         }
-        let plan = match parse_single(&text)? {
+        let plan = match self.parse_described(&text).await? {
             DfStatement::Statement(boxed) => match *boxed {
                 Statement::Query(_) => {
                     let mut statement = *boxed;
@@ -539,7 +547,7 @@ impl Session {
             });
         }
         let scalars: Vec<ScalarValue> = params.iter().map(convert::scalar_of).collect();
-        match parse_single(&text)? {
+        match self.parse_described(&text).await? {
             DfStatement::Statement(boxed) => match *boxed {
                 Statement::Query(_) => {
                     let mut statement = *boxed;
@@ -564,6 +572,23 @@ impl Session {
             }
             other => Err(unsupported(&other.to_string())),
         }
+    }
+
+    /// Parses one statement and reads the columns of the tables it names that were listed
+    /// without them (see `source_core::DataSource::list_tables`): only the tables a statement
+    /// uses cost those requests.
+    async fn parse_described(&self, text: &str) -> Result<DfStatement> {
+        let statement = parse_single(text)?;
+        // Unresolvable names fail later, in planning, with the clearer error.
+        let references = self
+            .ctx
+            .state()
+            .resolve_table_references(&statement)
+            .unwrap_or_default();
+        for r in references {
+            self.catalog.describe_named(r.schema(), r.table()).await?;
+        }
+        Ok(statement)
     }
 
     /// Plans an `EXPLAIN` (its statement's names resolved) without running it.

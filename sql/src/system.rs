@@ -39,6 +39,20 @@ pub const NAMES: &[&str] = &[
     "sys_information",
 ];
 
+/// The system tables built from tables' columns: asking for one describes every table first
+/// (see `source_core::DataSource::list_tables`); the others need only the lists.
+pub(crate) fn needs_columns(name: &str) -> bool {
+    [
+        "sys_tablecolumns",
+        "sys_primarykeys",
+        "sys_keycolumns",
+        "sys_foreignkeys",
+        "sys_indexes",
+    ]
+    .iter()
+    .any(|n| n.eq_ignore_ascii_case(name))
+}
+
 /// One cell of a system table.
 enum Cell {
     S(Option<String>),

@@ -785,9 +785,9 @@ async fn explain_shows_the_pushed_filters() {
 #[tokio::test(flavor = "multi_thread")]
 async fn describe_and_tables_serve_the_cli() {
     let (s, _) = session().await;
-    assert_eq!(s.describe("[crm].[People]").unwrap().name, "people");
+    assert_eq!(s.describe("[crm].[People]").await.unwrap().name, "people");
     assert_eq!(
-        s.describe("peeple").unwrap_err().to_string(),
+        s.describe("peeple").await.unwrap_err().to_string(),
         "table peeple not found; did you mean people?"
     );
     let tables: Vec<String> = s

@@ -61,7 +61,18 @@ async fn lists_static_views_and_one_view_per_contact_list() {
             TableKind::View
         }));
 
-    let customers = tables.iter().find(|t| t.name == "List_Customers").unwrap();
+    // Listing reads no list's headers: lists are listed undescribed, and `table` reads one.
+    let listed = tables.iter().find(|t| t.name == "List_Customers").unwrap();
+    assert!(!listed.is_described());
+    let log = emu.acton().requests();
+    assert_eq!(log.iter().filter(|r| r.path == "/api/1/list").count(), 1);
+    assert!(
+        log.iter()
+            .any(|r| r.path == "/api/1/list" && r.has_param("listingtype", "CONTACT_LIST"))
+    );
+    assert!(!log.iter().any(|r| r.path.starts_with("/api/1/list/l-")));
+
+    let customers = s.table("List_Customers").await.unwrap();
     let cols: Vec<&str> = customers.columns.iter().map(|c| c.name.as_str()).collect();
     assert_eq!(
         cols,
@@ -89,19 +100,25 @@ async fn lists_static_views_and_one_view_per_contact_list() {
     );
     assert!(customers.description.contains("l-0001"));
 
-    // One request for the lists, one per list for its headers.
+    // The lists are not read again; one one-record download gives the headers.
     let log = emu.acton().requests();
     assert_eq!(log.iter().filter(|r| r.path == "/api/1/list").count(), 1);
-    assert!(
-        log.iter()
-            .any(|r| r.path == "/api/1/list" && r.has_param("listingtype", "CONTACT_LIST"))
-    );
     let header_reads: Vec<_> = log
         .iter()
         .filter(|r| r.path.starts_with("/api/1/list/l-"))
         .collect();
-    assert_eq!(header_reads.len(), 4);
+    assert_eq!(header_reads.len(), 1);
     assert!(header_reads.iter().all(|r| r.has_param("count", "1")));
+    // `described_tables` reads the other three lists' headers, once each.
+    let described = s.described_tables().await.unwrap();
+    assert!(described.iter().all(|t| t.is_described()));
+    let header_reads = emu
+        .acton()
+        .requests()
+        .iter()
+        .filter(|r| r.path.starts_with("/api/1/list/l-"))
+        .count();
+    assert_eq!(header_reads, 4);
     emu.shutdown().await;
 }
 
