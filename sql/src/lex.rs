@@ -202,6 +202,7 @@ fn opens_identifier(prev: Option<&Token>) -> bool {
 /// ```
 pub(crate) fn rewrite(sql: &str) -> Result<(String, usize), Error> {
     let tokens = tokenize(sql)?;
+    refuse_named_parameters(&tokens)?;
     let mut out = String::with_capacity(sql.len() + 8);
     let mut last = 0;
     let mut params = 0;
@@ -229,6 +230,25 @@ pub(crate) fn rewrite(sql: &str) -> Result<(String, usize), Error> {
     }
     out.push_str(&sql[last..]);
     Ok((out, params))
+}
+
+/// `@name` parameters belong to `EXEC`; elsewhere DataFusion would report them as an unknown
+/// column, so the user is told to write `?` instead.
+fn refuse_named_parameters(tokens: &[Token]) -> Result<(), Error> {
+    if matches!(first_word(tokens).as_deref(), Some("EXEC" | "EXECUTE")) {
+        return Ok(());
+    }
+    let named = tokens.iter().find_map(|t| match &t.kind {
+        Kind::Word(w) if w.starts_with('@') => Some((w, t.start)),
+        _ => None,
+    });
+    match named {
+        None => Ok(()),
+        Some((name, at)) => Err(Error::Syntax(format!(
+            "named parameter `{name}` at byte {at}: named parameters work only in EXEC; \
+             write `?` and pass the values in order"
+        ))),
+    }
 }
 
 /// The first word of a statement, upper-cased (`SELECT`, `EXEC`, …).
@@ -274,6 +294,18 @@ mod tests {
         assert!(rewrite("SELECT \"abc").is_err());
         assert!(rewrite("SELECT 1 /* x").is_err());
         assert!(rewrite("SELECT $1").is_err());
+    }
+
+    #[test]
+    fn named_parameters_outside_exec_say_to_use_question_marks() {
+        let err = rewrite("SELECT title FROM events WHERE city = @city").unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "syntax error: named parameter `@city` at byte 38: named parameters work only in \
+             EXEC; write `?` and pass the values in order"
+        );
+        assert!(rewrite("EXEC GetOAuthAuthorizationURL @CallbackUrl = 'x'").is_ok());
+        assert!(rewrite("SELECT 'a@b.example' FROM events").is_ok());
     }
 
     #[test]
