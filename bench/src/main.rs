@@ -1287,11 +1287,11 @@ impl GrantLog {
         Ok(())
     }
 
-    /// One refresh per expiry, however many clients: a token's refresh comes due between a
-    /// quarter and a half of its lifetime after it was issued (the margin is capped at half the
-    /// lifetime and the jitter at half the margin), so two grants closer than a quarter lifetime
-    /// mean a doubled refresh. A guard: a doubled refresh can lose a single-use refresh token.
-    /// Checks the spacing and returns it in words for the table's notes.
+    /// Checks one refresh per expiry, however many clients, and returns the grants in words for
+    /// the table's notes. A token's refresh comes due between a quarter and a half of its
+    /// lifetime after it was issued (the margin is capped at half the lifetime, the jitter at
+    /// half the margin), so two grants closer than a quarter lifetime mean a doubled refresh:
+    /// a guard, since a doubled refresh can lose a single-use refresh token.
     fn check(&self, account: &str, ttl_s: u64, report: &mut Report) -> String {
         let quarter_s = ttl_s as f64 / 4.0;
         let closest_s = self
