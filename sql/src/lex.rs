@@ -232,8 +232,8 @@ pub(crate) fn rewrite(sql: &str) -> Result<(String, usize), Error> {
     Ok((out, params))
 }
 
-/// `@name` parameters belong to `EXEC`; elsewhere DataFusion would report them as an unknown
-/// column, so the user is told to write `?` instead.
+/// `@name` parameters belong to `EXEC`; elsewhere DataFusion would fail on them as untyped
+/// variables without naming the cure, so the user is told to write `?` instead.
 fn refuse_named_parameters(tokens: &[Token]) -> Result<(), Error> {
     if matches!(first_word(tokens).as_deref(), Some("EXEC" | "EXECUTE")) {
         return Ok(());
